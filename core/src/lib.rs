@@ -1,0 +1,30 @@
+//! PriceWatch's domain rules, with no I/O: the one place where they live.
+//!
+//! The same crate runs in the server (natively) and in the browser extension and website
+//! (compiled to `wasm32-unknown-unknown`), so a rule fixed here is fixed everywhere.
+//!
+//! # Layout
+//! - [`money`]: integer minor units of an ISO 4217 currency.
+//! - [`marketplace`]: Amazon storefronts, their hosts, currencies and number formats.
+//! - [`asin`]: product ids and how to find them in every URL shape.
+//! - [`price_text`]: locale-aware reading of price text.
+//! - [`page`]: the `Page` trait the extraction rules read documents through.
+//! - [`extract`]: the rules that turn a product page into an [`Observation`].
+//! - [`observation`]: what a page read yields, or why it could not be read.
+//! - `html` (feature `html`): the `Page` implementation over fetched HTML.
+
+pub mod asin;
+pub mod extract;
+#[cfg(feature = "html")]
+pub mod html;
+pub mod marketplace;
+pub mod money;
+pub mod observation;
+pub mod page;
+pub mod price_text;
+
+pub use asin::Asin;
+pub use extract::{extract, PageContext};
+pub use marketplace::Marketplace;
+pub use money::{Currency, Money};
+pub use observation::{Availability, Observation, ReadError};
