@@ -11,6 +11,7 @@
 //! - [`page`]: the `Page` trait the extraction rules read documents through.
 //! - [`extract`]: the rules that turn a product page into an [`Observation`].
 //! - [`observation`]: what a page read yields, or why it could not be read.
+//! - [`time`]: UTC instants passed in by callers (core reads no clock), product keys.
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
 
 pub mod asin;
@@ -22,9 +23,11 @@ pub mod money;
 pub mod observation;
 pub mod page;
 pub mod price_text;
+pub mod time;
 
 pub use asin::Asin;
 pub use extract::{extract, PageContext};
 pub use marketplace::Marketplace;
 pub use money::{Currency, Money};
 pub use observation::{Availability, Observation, ReadError};
+pub use time::{ProductKey, Span, Timestamp};
