@@ -1,0 +1,3 @@
+//! One module per `pricewatch` subcommand.
+
+pub mod extract;

@@ -1,0 +1,33 @@
+//! `cargo xtask <chore>`: the project's chores, so that the README's commands need only cargo.
+//!
+//! - `test`: everything CI checks, in the order that fails fastest (format, lints, wasm
+//!   build, fuzzing for a bounded time, then every test suite).
+//! - `bench`: run the benchmarks and write their figures into `BENCHMARKS.md`.
+//! - `fuzz [SECONDS]`: run each fuzz target for a bounded time.
+
+mod bench;
+mod fuzz;
+mod sh;
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
+        _ => {
+            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
