@@ -12,10 +12,12 @@
 //! - [`extract`]: the rules that turn a product page into an [`Observation`].
 //! - [`observation`]: what a page read yields, or why it could not be read.
 //! - [`time`]: UTC instants passed in by callers (core reads no clock), product keys.
+//! - [`history`]: change-only price points, chart buckets (OHLC, gaps, M4 down-sampling), stats.
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
 
 pub mod asin;
 pub mod extract;
+pub mod history;
 #[cfg(feature = "html")]
 pub mod html;
 pub mod marketplace;
