@@ -13,8 +13,10 @@
 //! - [`observation`]: what a page read yields, or why it could not be read.
 //! - [`time`]: UTC instants passed in by callers (core reads no clock), product keys.
 //! - [`history`]: change-only price points, chart buckets (OHLC, gaps, M4 down-sampling), stats.
+//! - [`alert`]: subscriptions and the alert state machine (hysteresis, cooldown, consolidation).
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
 
+pub mod alert;
 pub mod asin;
 pub mod extract;
 pub mod history;
