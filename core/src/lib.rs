@@ -12,6 +12,9 @@
 //! - [`extract`]: the rules that turn a product page into an [`Observation`].
 //! - [`observation`]: what a page read yields, or why it could not be read.
 //! - [`time`]: UTC instants passed in by callers (core reads no clock), product keys.
+//! - [`report`]: signed price reports, their canonical bytes, verification and replay rules.
+//! - [`reputation`]: reporter scores from confirmed and refuted reports and key age.
+//! - [`judge`]: suspicion, accept / verify / hold / reject decisions, and reporter consensus.
 //! - [`history`]: change-only price points, chart buckets (OHLC, gaps, M4 down-sampling), stats.
 //! - [`alert`]: subscriptions and the alert state machine (hysteresis, cooldown, consolidation).
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
@@ -22,11 +25,14 @@ pub mod extract;
 pub mod history;
 #[cfg(feature = "html")]
 pub mod html;
+pub mod judge;
 pub mod marketplace;
 pub mod money;
 pub mod observation;
 pub mod page;
 pub mod price_text;
+pub mod report;
+pub mod reputation;
 pub mod time;
 
 pub use asin::Asin;
