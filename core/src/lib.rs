@@ -17,10 +17,12 @@
 //! - [`judge`]: suspicion, accept / verify / hold / reject decisions, and reporter consensus.
 //! - [`history`]: change-only price points, chart buckets (OHLC, gaps, M4 down-sampling), stats.
 //! - [`alert`]: subscriptions and the alert state machine (hysteresis, cooldown, consolidation).
+//! - [`correction`]: who is told what when a published price is refuted, and how alert state is restored.
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
 
 pub mod alert;
 pub mod asin;
+pub mod correction;
 pub mod extract;
 pub mod history;
 #[cfg(feature = "html")]
