@@ -238,7 +238,9 @@ fn check_residue(
     let (_, rest) = currency_markers(&residue);
     let leftovers: Vec<&str> = rest
         .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '*'))
-        .filter(|w| !w.is_empty() && *w != "-" && !allowed_words.contains(w))
+        // Lone punctuation (a sentence's full stop, a colon after a label sign) says nothing.
+        .filter(|w| !w.chars().all(|c| matches!(c, '-' | '.' | ',' | ':' | ';')))
+        .filter(|w| !allowed_words.contains(w))
         .collect();
     if leftovers.is_empty() {
         Ok(())
@@ -290,9 +292,10 @@ const MARKERS: &[(&str, Option<Currency>)] = &[
     ("kr", Some(Currency::Sek)),
     ("tl", Some(Currency::Try)),
     ("₺", Some(Currency::Try)),
-    ("د.إ.‏", Some(Currency::Aed)),
+    // Direction marks are already stripped by `normalize`, so `ر.س.‏` arrives as `ر.س.`.
+    ("د.إ.", Some(Currency::Aed)),
     ("د.إ", Some(Currency::Aed)),
-    ("ر.س.‏", Some(Currency::Sar)),
+    ("ر.س.", Some(Currency::Sar)),
     ("ر.س", Some(Currency::Sar)),
     ("ريال", Some(Currency::Sar)),
     ("ج.م", Some(Currency::Egp)),
@@ -510,6 +513,9 @@ mod tests {
             ("US$12.99", M::De, 1_299, Currency::Usd),
             ("$12.99", M::De, 1_299, Currency::Usd),
             ("١٢٫٥٠ ر.س", M::Sa, 1_250, Currency::Sar),
+            ("ر.س.\u{200F} 1,299.99", M::Sa, 129_999, Currency::Sar),
+            ("1,299.99 د.إ.\u{200F}", M::Ae, 129_999, Currency::Aed),
+            ("$12.99.", M::Us, 1_299, Currency::Usd),
         ];
         for (text, m, minor, currency) in cases {
             assert_eq!(single(text, m), Money::new(minor, currency), "{text:?}");

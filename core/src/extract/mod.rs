@@ -77,12 +77,15 @@ pub fn extract<P: Page>(page: &P, ctx: &PageContext) -> Result<Observation, Read
     let availability = offer::availability(page, &area, has_offer);
     let seller = offer::seller(page);
     let used = reading.source_is_used || offer::seller_is_used_outlet(page);
-    let condition = match (has_offer, used) {
-        (_, true) if reading.price.is_some() => Some(Condition::Used),
-        (true, _) => Some(Condition::New),
-        _ => None,
-    };
     let in_cart = area.says_price_in_cart();
+    // A price (or a price hidden until the cart) is an offer one can buy; a range is a
+    // variation parent's summary, not an offer.
+    let offer_shown = reading.price.is_some() || in_cart;
+    let condition = match (offer_shown, used) {
+        (true, true) => Some(Condition::Used),
+        (true, false) => Some(Condition::New),
+        (false, _) => None,
+    };
     Ok(Observation {
         marketplace,
         asin,
@@ -95,7 +98,8 @@ pub fn extract<P: Page>(page: &P, ctx: &PageContext) -> Result<Observation, Read
         price_in_cart: in_cart,
         seller,
         condition,
-        price_is_personal: reading.personal,
+        price_is_personal: reading.price.is_some()
+            && (reading.personal || area.says_members_price()),
         pricing_flags,
     })
 }

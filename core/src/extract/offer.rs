@@ -4,8 +4,9 @@ use crate::observation::{Availability, PricingFlag, Seller};
 use crate::page::{Element, Page};
 
 use super::words::{
-    contains_any, BUSINESS, COUPON, DEAL, IN_STOCK, NAME_ENDS, OUT_OF_STOCK, PERSONALIZED,
-    PRICE_IN_CART, PRIME_EXCLUSIVE, QUANTITY_TIER, SOLD_BY, SUBSCRIBE_AND_SAVE,
+    contains_any, BUSINESS, COUPON, DEAL, IN_STOCK, NAME_ENDS, NON_MEMBER_PRICE, OUT_OF_STOCK,
+    PERSONALIZED, PRICE_IN_CART, PRIME_EXCLUSIVE, QUANTITY_TIER, SELLER_LABELS, SOLD_BY,
+    SUBSCRIBE_AND_SAVE,
 };
 
 /// The buy box and the blocks around the price. Phrases are only looked for here.
@@ -33,6 +34,9 @@ const BUY_BOX_AREA: &[&str] = &[
     "#quantityPriceTiers",
     "#businessPricing",
     "#map_help_pop_",
+    "[id*=\"businessPric\" i]",
+    "[id*=\"quantityPric\" i]",
+    "[id*=\"quantityDiscount\" i]",
 ];
 
 /// Availability statements, best first.
@@ -42,6 +46,10 @@ const AVAILABILITY: &[&str] = &[
     "#availability_feature_div",
     "#outOfStock",
     "#exports_desktop_outOfStock_buybox_message_feature_div",
+    ".availGreen",
+    ".availOrange",
+    ".availRed",
+    "#kindle-availability",
 ];
 
 /// Buttons that buy the featured offer.
@@ -51,13 +59,60 @@ const BUY_BUTTONS: &[&str] = &[
     "#addToCart input[type=\"submit\"]",
 ];
 
-/// Where the seller is named: structured rows first, then the sentence.
-const SELLER_NAME: &[&str] = &[
-    "#tabular-buybox .tabular-buybox-text[tabular-attribute-name=\"Sold by\"]",
-    "#merchantInfoFeature_feature_div .offer-display-feature-text",
-    "#sellerProfileTriggerId",
+/// Label/value rows of today's buy box: the label names the row in the page's language
+/// (`Sold by`, `Vendu par`, `販売元`), so rows are matched by their label, not their position.
+const SELLER_ROWS: &[(&str, &str)] = &[
+    (
+        "#tabular-buybox [tabular-attribute-name]",
+        ".tabular-buybox-text-message",
+    ),
+    (
+        "#merchantInfoFeature_feature_div",
+        ".offer-display-feature-text-message",
+    ),
+    (
+        "#offerDisplayFeatures_desktop [offer-display-feature-name]",
+        ".offer-display-feature-text-message",
+    ),
 ];
-const SELLER_SENTENCE: &[&str] = &["#merchant-info", "#merchantInfo", "#soldByThirdParty"];
+/// Where a sentence names the seller ("Ships from and sold by Amazon.com.").
+const SELLER_SENTENCE: &[&str] = &[
+    "#merchant-info",
+    "#merchantInfo",
+    "#soldByThirdParty",
+    "#usedbuyBox .a-row",
+    ".buying",
+];
+/// The link to a third-party seller's profile: its text is the seller's name.
+const SELLER_LINK: &str = "#sellerProfileTriggerId";
+/// The merchant id of the offer the buy box would add to the cart.
+const MERCHANT_ID: &[&str] = &[
+    "#addToCart input[name=\"merchantID\"]",
+    "input#merchantID",
+    "input[name=\"merchantID\"]",
+];
+
+/// Amazon's own retail merchant ids per storefront (and Amazon Warehouse's), as they appear
+/// in the add-to-cart form; used only when the page names no seller in words.
+const AMAZON_MERCHANT_IDS: &[&str] = &[
+    "ATVPDKIKX0DER",  // amazon.com
+    "A3DWYIK6Y9EEQB", // amazon.ca
+    "AVDBXBAVVSXLQ",  // amazon.com.mx
+    "A1ZZFT5FULY4LN", // amazon.com.br
+    "A3P5ROKL5A1OLE", // amazon.co.uk
+    "A3JWKAKR8XB7XF", // amazon.de
+    "A1X6FK5RDHNB96", // amazon.fr
+    "A11IL2PNWYJU7H", // amazon.it
+    "A1AT7YVPFBWXBL", // amazon.es
+    "A17D2BRD4YMT0X", // amazon.nl
+    "ANU9KP01APNAG",  // amazon.se
+    "A1UNQM1SR2CHM",  // amazon.com.tr
+    "A2KKU8J8O8784X", // amazon.ae
+    "AN1VRQENFRJN5",  // amazon.co.jp
+    "ANEGB3WVEVKZB",  // amazon.com.au
+    "A8KICS1PHF7ZO",  // Amazon Warehouse, amazon.de
+    "A2L77EE7U53NWQ", // Amazon Warehouse, amazon.com
+];
 
 /// Markup of the personal-pricing blocks (their text must also be non-empty).
 const FLAG_MARKUP: &[(&str, PricingFlag)] = &[
@@ -75,8 +130,10 @@ pub(crate) fn selectors() -> Vec<&'static str> {
     let mut all = BUY_BOX_AREA.to_vec();
     all.extend_from_slice(AVAILABILITY);
     all.extend_from_slice(BUY_BUTTONS);
-    all.extend_from_slice(SELLER_NAME);
+    all.extend(SELLER_ROWS.iter().flat_map(|(a, b)| [*a, *b]));
     all.extend_from_slice(SELLER_SENTENCE);
+    all.push(SELLER_LINK);
+    all.extend_from_slice(MERCHANT_ID);
     all.extend(FLAG_MARKUP.iter().map(|(s, _)| *s));
     all.extend(["#dealBadge_feature_div", "#deal_expiry_timer"]);
     all
@@ -89,12 +146,17 @@ impl BuyBoxText {
     pub(crate) fn read<P: Page>(page: &P) -> BuyBoxText {
         let mut text = String::new();
         for sel in BUY_BOX_AREA {
-            if let Some(el) = page.first(sel) {
+            for el in page.select(sel) {
                 text.push_str(&el.clean_text().to_lowercase());
                 text.push('\n');
             }
         }
         BuyBoxText(text)
+    }
+
+    /// "Non-member price: ..." next to the price: the price shown is a members' price.
+    pub(crate) fn says_members_price(&self) -> bool {
+        contains_any(&self.0, NON_MEMBER_PRICE)
     }
 
     pub(crate) fn says_price_in_cart(&self) -> bool {
@@ -142,34 +204,76 @@ fn classify(text: &str) -> Option<Availability> {
 }
 
 pub(crate) fn seller<P: Page>(page: &P) -> Option<Seller> {
-    let named = SELLER_NAME
+    if let Some(name) = seller_from_rows(page) {
+        return Some(seller_from_name(&name));
+    }
+    if let Some(link) = page.first(SELLER_LINK) {
+        let name = link.clean_text();
+        if !name.is_empty() {
+            return Some(seller_from_name(&name));
+        }
+    }
+    let from_sentence = SELLER_SENTENCE
         .iter()
-        .filter_map(|sel| page.first(sel))
-        .map(|el| el.clean_text())
-        .find(|t| !t.is_empty());
-    let name = named.or_else(|| {
-        SELLER_SENTENCE
-            .iter()
-            .filter_map(|sel| page.first(sel))
-            .find_map(|el| name_after_sold_by(&el.clean_text()))
-    })?;
-    Some(seller_from_name(&name))
+        .flat_map(|sel| page.select(sel))
+        .find_map(|el| name_after_sold_by(&el.clean_text()));
+    if let Some(name) = from_sentence {
+        return Some(seller_from_name(&name));
+    }
+    let merchant = MERCHANT_ID
+        .iter()
+        .find_map(|sel| page.first(sel).and_then(|el| el.attr("value")))?;
+    AMAZON_MERCHANT_IDS
+        .contains(&merchant.trim())
+        .then_some(Seller::Amazon)
+}
+
+/// The value of the first label/value row whose label means "sold by".
+fn seller_from_rows<P: Page>(page: &P) -> Option<String> {
+    for (rows, value) in SELLER_ROWS {
+        for row in page.select(rows) {
+            let label = row
+                .attr("tabular-attribute-name")
+                .or_else(|| row.attr("offer-display-feature-name"))
+                .unwrap_or_else(|| row.clean_text())
+                .to_lowercase();
+            if !contains_any(&label, SOLD_BY) && !contains_any(&label, SELLER_LABELS) {
+                continue;
+            }
+            let name = row
+                .select(value)
+                .iter()
+                .map(|v| v.clean_text())
+                .find(|t| !t.is_empty());
+            if name.is_some() {
+                return name;
+            }
+        }
+    }
+    None
 }
 
 /// Amazon Warehouse sells used and returned items under Amazon's name.
 pub(crate) fn seller_is_used_outlet<P: Page>(page: &P) -> bool {
-    SELLER_NAME
+    let named_warehouse = SELLER_ROWS
         .iter()
-        .chain(SELLER_SENTENCE)
-        .filter_map(|sel| page.first(sel))
+        .map(|(rows, _)| *rows)
+        .chain(SELLER_SENTENCE.iter().copied())
+        .chain(std::iter::once(SELLER_LINK))
+        .flat_map(|sel| page.select(sel))
         .any(|el| {
             let t = el.clean_text().to_lowercase();
             t.contains("amazon warehouse") || t.contains("amazon resale")
-        })
+        });
+    named_warehouse
+        || MERCHANT_ID
+            .iter()
+            .filter_map(|sel| page.first(sel).and_then(|el| el.attr("value")))
+            .any(|id| matches!(id.trim(), "A8KICS1PHF7ZO" | "A2L77EE7U53NWQ"))
 }
 
 fn seller_from_name(name: &str) -> Seller {
-    let trimmed = name.trim().trim_end_matches('.').trim();
+    let trimmed = name.trim();
     if trimmed.to_lowercase().starts_with("amazon") {
         Seller::Amazon
     } else {
@@ -192,16 +296,33 @@ fn name_after_sold_by(sentence: &str) -> Option<String> {
     let rest: String = sentence.chars().skip(start_chars).collect();
     let rest = rest.trim_start_matches([':', ' ', '：']).to_owned();
     let rest_lower = rest.to_lowercase();
-    let end = NAME_ENDS
+    // A new sentence (". " and a capital) also ends the name; ". " alone does not, since
+    // names have abbreviations ("Acme Co. and ...").
+    let sentence_end = rest
+        .char_indices()
+        .zip(rest.chars().skip(2))
+        .find(|((_, c), next)| *c == '.' && next.is_uppercase())
+        .map(|((i, _), _)| i)
+        .filter(|i| rest[*i..].starts_with(". "));
+    let cut = NAME_ENDS
         .iter()
         .filter_map(|e| rest_lower.find(e))
-        .min()
-        .unwrap_or(rest.len());
+        .chain(sentence_end)
+        .min();
+    let end = cut.unwrap_or(rest.len());
     let name: String = rest
         .chars()
         .take(rest_lower[..end].chars().count())
         .collect();
-    let name = name.trim().trim_end_matches('.').trim().to_owned();
+    let name = name.trim();
+    // A full stop that ends the sentence is not part of the name ("sold by Amazon.com."),
+    // one before " and ..." is ("Sold by Acme Co. and Fulfilled by Amazon").
+    let name = if cut.is_none() {
+        name.trim_end_matches('.').trim()
+    } else {
+        name
+    }
+    .to_owned();
     (!name.is_empty()).then_some(name)
 }
 
@@ -227,7 +348,7 @@ pub(crate) fn pricing_flags<P: Page>(page: &P, area: &BuyBoxText) -> Vec<Pricing
             flags.push(flag);
         }
     }
-    flags.sort();
+    flags.sort_by_key(|f| f.as_str());
     flags.dedup();
     flags
 }
@@ -273,9 +394,9 @@ mod tests {
             assert_eq!(seller_from_name(name), Seller::Amazon, "{name}");
         }
         assert_eq!(
-            seller_from_name("Acme."),
+            seller_from_name("Acme Co."),
             Seller::ThirdParty {
-                name: "Acme".into()
+                name: "Acme Co.".into()
             }
         );
     }

@@ -103,8 +103,8 @@ const LIST_PRICE_ANYWHERE: &[&str] = &[
     "#price .a-text-strike",
     "#buyBoxInner .a-text-strike",
     "#buyNewSection .a-text-strike",
-    "#digital-list-price .a-color-secondary",
-    "#print-list-price .a-text-strike",
+    "#digital-list-price",
+    "#print-list-price",
 ];
 
 pub(crate) fn selectors() -> Vec<&'static str> {
@@ -141,7 +141,7 @@ pub(crate) struct PriceReading {
 
 pub(crate) fn read<P: Page>(page: &P, marketplace: Marketplace) -> PriceReading {
     let mut reading = PriceReading::default();
-    for (selector, source) in PLACES {
+    'places: for (selector, source) in PLACES {
         for place in page.select(selector) {
             let Some(found) = price_in(&place, marketplace) else {
                 continue;
@@ -158,14 +158,23 @@ pub(crate) fn read<P: Page>(page: &P, marketplace: Marketplace) -> PriceReading 
                 || contains_any(&label, PERSONALIZED)
                 || contains_any(&label, PRIME_EXCLUSIVE)
                 || contains_any(&label, SUBSCRIBE_AND_SAVE);
-            reading.list_price = list_price_in(&place, marketplace)
-                .or_else(|| list_price_anywhere(page, marketplace))
-                .filter(|lp| Some(*lp) != reading.price);
-            return reading;
+            break 'places;
         }
     }
-    reading.list_price = list_price_anywhere(page, marketplace);
+    reading.list_price = list_price(page, marketplace).filter(|lp| Some(*lp) != reading.price);
     reading
+}
+
+/// The struck-through list price of the featured offer: inside the new-offer places (a page
+/// often repeats its price block, and only one copy carries the list price), then in the
+/// older layouts' own elements.
+fn list_price<P: Page>(page: &P, marketplace: Marketplace) -> Option<Money> {
+    PLACES
+        .iter()
+        .filter(|(_, source)| matches!(source, Source::Buy | Source::Deal))
+        .flat_map(|(selector, _)| page.select(selector))
+        .find_map(|place| list_price_in(&place, marketplace))
+        .or_else(|| list_price_anywhere(page, marketplace))
 }
 
 /// The price (or range) inside one place.

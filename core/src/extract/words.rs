@@ -39,6 +39,8 @@ pub(crate) const OUT_OF_STOCK: &[&str] = &[
     "nicht verfügbar",
     "derzeit nicht",
     "nicht auf lager",
+    "sin stock",
+    "sem estoque",
     "indisponible",
     "rupture de stock",
     "non disponibile",
@@ -73,6 +75,9 @@ pub(crate) const OUT_OF_STOCK: &[&str] = &[
 pub(crate) const IN_STOCK: &[&str] = &[
     "in stock",
     "left in stock",
+    "available from these sellers",
+    "available instantly",
+    "available now",
     "available to ship",
     "usually ships",
     "usually dispatched",
@@ -170,9 +175,20 @@ pub(crate) const SOLD_BY: &[&str] = &[
     "يباع من",
 ];
 
+/// Row labels that name the seller in a label/value buy box, besides the "sold by" phrases.
+pub(crate) const SELLER_LABELS: &[&str] = &[
+    "seller",
+    "verkäufer",
+    "vendeur",
+    "venditore",
+    "vendedor",
+    "verkoper",
+    "säljare",
+];
+
 /// Phrases that end the seller's name in a "sold by X and fulfilled by Amazon" sentence.
 pub(crate) const NAME_ENDS: &[&str] = &[
-    " and ", " und ", " et ", " e ", " y ", " en ", " och ", " i ", " ve ", " و", ". ", ";", "|",
+    " and ", " und ", " et ", " e ", " y ", " en ", " och ", " i ", " ve ", " و", ";", "|",
 ];
 
 pub(crate) const SUBSCRIBE_AND_SAVE: &[&str] = &[
@@ -257,6 +273,22 @@ pub(crate) const PERSONALIZED: &[&str] = &[
     "ditt pris",
     "twoja cena",
     "あなたの価格",
+];
+
+/// "The price shown is the members' price; others pay more."
+pub(crate) const NON_MEMBER_PRICE: &[&str] = &[
+    "non-member price",
+    "non-members price",
+    "price for non-members",
+    "preis für nicht-mitglieder",
+    "nicht-mitglieder-preis",
+    "prix non-membre",
+    "prix pour les non-membres",
+    "prezzo per i non iscritti",
+    "prezzo non iscritti",
+    "precio para no miembros",
+    "preço para não membros",
+    "会員以外の価格",
 ];
 
 /// Whether `haystack` (already lowercased) contains any of `needles`.
