@@ -18,6 +18,7 @@
 //! - [`history`]: change-only price points, chart buckets (OHLC, gaps, M4 down-sampling), stats.
 //! - [`alert`]: subscriptions and the alert state machine (hysteresis, cooldown, consolidation).
 //! - [`correction`]: who is told what when a published price is refuted, and how alert state is restored.
+//! - [`schedule`]: adaptive re-check intervals and crawl-queue priority.
 //! - `html` (feature `html`): the `Page` implementation over fetched HTML.
 
 pub mod alert;
@@ -35,6 +36,7 @@ pub mod page;
 pub mod price_text;
 pub mod report;
 pub mod reputation;
+pub mod schedule;
 pub mod time;
 
 pub use asin::Asin;
