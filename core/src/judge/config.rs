@@ -48,7 +48,8 @@ pub struct JudgeConfig {
     pub untrusted_below: f64,
     /// Subscriber counts at or above this earn the `watched_product` reason.
     pub watched_at: u32,
-    /// Change sizes (`1 - min/max`) at or above this are `large_drop` / `large_rise`.
+    /// Change sizes (`1 - min/max`) at or above this are `large_drop` / `large_rise`; a
+    /// large drop is always verified, even when published at once.
     pub large_change: f64,
     /// A first price below this many rough dollars is implausible (held for verification).
     pub first_price_min_dollars: i64,

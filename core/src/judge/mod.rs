@@ -10,7 +10,9 @@
 //! 4. A first price for a product (no accepted price yet) is accepted and verified, or held
 //!    when it is outside a plausible band for the currency (a "$0.01" or "$50,000" product).
 //! 5. Otherwise a suspicion in `[0, 1)` decides: below `accept_below` accept, below
-//!    `verify_below` accept and verify, else hold for consensus or verification.
+//!    `verify_below` accept and verify, else hold for consensus or verification. A large
+//!    drop (see [`JudgeConfig::large_change`]) is never merely accepted: it is at least
+//!    verified, because it is what fires alerts and what an honest misread looks like.
 //!
 //! # Suspicion
 //! ```text
@@ -39,7 +41,7 @@ mod reference;
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::observation::Availability;
 use crate::report::{rough_dollar, PriceReport, ReportError};
 use crate::reputation::{Reputation, Standing};
@@ -113,8 +115,7 @@ pub fn judge(
     now: Timestamp,
 ) -> Verdict {
     let score = reporter.score_with(&config.reputation, now);
-    let reference =
-        reference::reference_price(product.history, report.currency, config.history_len);
+    let reference = config.reference_price(product.history, report.currency);
     let mut verdict = Verdict {
         decision: Decision::Reject,
         reasons: Vec::new(),
@@ -191,6 +192,11 @@ pub fn judge(
     } else {
         Decision::Hold
     };
+    // A large drop is what fires alerts: whoever reports it, it is at least verified, so an
+    // honest key's misread (a used offer, a coupon price) is reverted within a crawl.
+    if verdict.decision == Decision::Accept && reasons.contains(&Reason::LargeDrop) {
+        verdict.decision = Decision::AcceptAndVerify;
+    }
     if verdict.decision == Decision::Hold {
         verdict.required_reporters =
             Some(config.consensus.required_reporters(reference, report.price));
@@ -205,6 +211,15 @@ pub fn judge(
     }
     verdict.reasons = reasons;
     verdict
+}
+
+impl JudgeConfig {
+    /// The price a report is measured against: the median of the last
+    /// [`history_len`](JudgeConfig::history_len) accepted prices in `currency`. The server
+    /// passes the same reference to [`ConsensusRules::evaluate`].
+    pub fn reference_price(&self, history: &[AcceptedPoint], currency: Currency) -> Option<Money> {
+        reference::reference_price(history, currency, self.history_len)
+    }
 }
 
 /// A first price: accept and verify it to anchor the history, unless it is implausible for

@@ -236,7 +236,7 @@ fn decisions_follow_the_calibrated_table() {
     use Decision::*;
     let old = 10_000;
     let middling = with_record(365, 30, 2); // ≈ 0.72
-    let rows: [(&str, &Reputation, i64, u32, Decision); 16] = [
+    let rows: [(&str, &Reputation, i64, u32, Decision); 17] = [
         ("fresh, unchanged, watched", &fresh(), old, 5_000, Accept),
         ("fresh, -2%, watched", &fresh(), 9800, 5_000, Accept),
         ("fresh, -10%, unwatched", &fresh(), 9000, 0, AcceptAndVerify),
@@ -259,7 +259,14 @@ fn decisions_follow_the_calibrated_table() {
         ),
         ("middling, -60%, watched", &middling, 4000, 5_000, Hold),
         ("trusted, -5%, watched", &trusted(), 9500, 5_000, Accept),
-        ("trusted, -40%, watched", &trusted(), 6000, 5_000, Accept),
+        ("trusted, -25%, watched", &trusted(), 7500, 5_000, Accept),
+        (
+            "trusted, -40%, watched",
+            &trusted(),
+            6000,
+            5_000,
+            AcceptAndVerify,
+        ),
         (
             "trusted, -60%, watched",
             &trusted(),
@@ -295,6 +302,20 @@ fn decisions_follow_the_calibrated_table() {
 
         assert_eq!(verdict.decision, expected, "{name}: {verdict:?}");
     }
+}
+
+#[test]
+fn a_large_drop_is_verified_even_from_the_most_trusted_key() {
+    let veteran = with_record(2_000, 5_000, 0);
+
+    let verdict = judged(&report(Some(6_900)), &steady(10_000, 5), 0, &veteran);
+
+    assert!(
+        verdict.suspicion < JudgeConfig::default().accept_below,
+        "{verdict:?}"
+    );
+    assert_eq!(verdict.decision, Decision::AcceptAndVerify);
+    assert_has(&verdict, Reason::LargeDrop);
 }
 
 #[test]
