@@ -51,15 +51,19 @@ pub struct Correction {
     /// The corrected alert's key; the server stores corrections under the same UNIQUE
     /// (subscription, point) so a correction is sent at most once too.
     pub key: DedupeKey,
+    /// Corrections go where the alert went.
     pub channel: Channel,
     /// The refuted price the alert told.
     pub told: Money,
     /// The real buyable price now; `None` when the product is out of stock or shows none.
     pub real: Option<Money>,
+    /// The user's threshold when the alert was sent, for "still below your €X".
     pub threshold: Option<Money>,
     /// The corrected alert's reasons, for the wording.
     pub reasons: Reasons,
+    /// A note, or an apology.
     pub verdict: Verdict,
+    /// Apply with [`restore_state`].
     pub restore: Restore,
 }
 

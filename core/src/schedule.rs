@@ -168,6 +168,7 @@ pub enum CrawlJob {
     Verification {
         /// The judge's suspicion score, 0 to 1.
         suspicion: f64,
+        /// Users who would be alerted (or misled) by the price.
         subscribers: u32,
     },
     /// A routine re-check.
@@ -176,6 +177,7 @@ pub enum CrawlJob {
         last_checked_at: Option<Timestamp>,
         /// The product's [`recheck_interval`].
         interval: Span,
+        /// Weighs how much its staleness matters.
         interest: Interest,
     },
 }
@@ -184,13 +186,16 @@ pub enum CrawlJob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
+    /// Routine re-checks.
     Refresh,
+    /// Checks of suspicious published prices.
     Verification,
 }
 
 /// A job's place in the queue: higher is served first.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Priority {
+    /// Compared first.
     pub tier: Tier,
     /// Verification: suspicion × (1 + subscribers). Refresh: how many intervals old the
     /// data is × the interest weight.

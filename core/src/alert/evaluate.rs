@@ -14,14 +14,18 @@ use crate::time::Timestamp;
 /// or replayed evaluation can never send the same alert twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DedupeKey {
+    /// The subscription alerted.
     pub subscription: SubscriptionId,
+    /// The price point the alert is about (its headline price).
     pub point: PricePointId,
 }
 
 /// What an alert says; the notification row and the message are built from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertContent {
+    /// Stored under a UNIQUE constraint with the notification.
     pub key: DedupeKey,
+    /// Where to deliver it, from the subscription.
     pub channel: Channel,
     /// Why it fires; only reasons still true of the latest price are kept.
     pub reasons: Reasons,
@@ -48,7 +52,10 @@ pub enum Decision {
     /// Send this alert now (insert the notification under its dedupe key).
     Fire(AlertContent),
     /// An alert is being held: call [`on_wake`] at `until` (or on the next event).
-    Hold { until: Timestamp },
+    Hold {
+        /// When the held alert is due: the cooldown's end or the settling time.
+        until: Timestamp,
+    },
     /// Nothing to send or schedule.
     Nothing,
 }
@@ -56,7 +63,9 @@ pub enum Decision {
 /// An evaluation's outcome: the decision and the state to store in place of the old one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// What to do now.
     pub decision: Decision,
+    /// What to store for the next evaluation.
     pub state: AlertState,
 }
 

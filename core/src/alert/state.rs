@@ -13,7 +13,9 @@ use crate::time::Timestamp;
 pub struct PriceEvent {
     /// The stored point; an alert on it is deduplicated by (subscription, point).
     pub point: PricePointId,
+    /// The public price, `None` when the page showed none.
     pub price: Option<Money>,
+    /// Out of stock makes the price unbuyable; needed for back-in-stock.
     pub availability: Availability,
     /// When the price was first seen (the point's `first_seen_at`); orders events.
     pub at: Timestamp,
@@ -76,6 +78,7 @@ pub struct SentAlert {
 pub struct Pending {
     /// The point with the lowest qualifying price so far: the alert's headline.
     pub point: PricePointId,
+    /// The lowest qualifying price so far.
     pub price: Money,
     /// When that lowest price was first seen.
     pub at: Timestamp,
@@ -107,7 +110,9 @@ pub struct AlertState {
     /// The newest event seen; orders events, tells "back in stock" from "in stock", and is
     /// what a held alert is checked against before it is sent.
     pub latest: Option<PriceEvent>,
+    /// The previous alert: the cooldown runs from it and further drops compare with it.
     pub last_alert: Option<SentAlert>,
+    /// Qualifying events held back to be sent as one alert.
     pub pending: Option<Pending>,
 }
 

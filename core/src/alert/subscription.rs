@@ -15,6 +15,7 @@ pub struct SubscriptionId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
+    /// A message through the mailer.
     Email,
     /// A notification shown by the browser extension.
     WebPush,
@@ -25,10 +26,18 @@ pub enum Channel {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PriceTarget {
     /// At or below a fixed price ("tell me when it is €49.99 or less").
-    AtOrBelow { threshold: Money },
+    AtOrBelow {
+        /// The highest price that fires.
+        threshold: Money,
+    },
     /// At least `drop_bp` basis points (1/100 of a percent) below `reference`, usually the
     /// price when the user subscribed ("tell me when it is 20 % off": `drop_bp` 2000).
-    DropFrom { reference: Money, drop_bp: u16 },
+    DropFrom {
+        /// The price the drop is measured from.
+        reference: Money,
+        /// The drop, in basis points of `reference`.
+        drop_bp: u16,
+    },
 }
 
 impl PriceTarget {
@@ -55,11 +64,13 @@ impl PriceTarget {
 /// A user's standing request to hear about one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
+    /// Half of every alert's dedupe key.
     pub id: SubscriptionId,
     /// The price alert; `None` for a back-in-stock-only subscription.
     pub target: Option<PriceTarget>,
     /// Also alert when the product comes back in stock.
     pub back_in_stock: bool,
+    /// Where its alerts go.
     pub channel: Channel,
     /// Paused by the user: never fires, but keeps tracking the price so that resuming
     /// starts from the truth.

@@ -24,7 +24,9 @@ pub struct Ohlc {
     pub open: i64,
     /// The last price in the bucket.
     pub close: i64,
+    /// The lowest price in the bucket.
     pub min: i64,
+    /// The highest price in the bucket.
     pub max: i64,
     /// Average weighted by how long each price held inside the bucket, gaps excluded,
     /// rounded half away from zero to whole minor units.
@@ -35,9 +37,11 @@ pub struct Ohlc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum BucketValue {
+    /// Some moment of the bucket had a buyable price.
     Prices(Ohlc),
     /// No buyable price at any moment of the bucket; `gap` is the reason covering most of it.
     Gap {
+        /// Why the bucket is empty.
         gap: GapReason,
     },
 }
@@ -47,8 +51,11 @@ pub enum BucketValue {
 /// `{"start":…,"end":…,"gap":"out_of_stock"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
+    /// Inclusive; a calendar boundary except where the range clips it.
     pub start: Timestamp,
+    /// Exclusive; the next bucket's `start`.
     pub end: Timestamp,
+    /// Prices or a gap.
     #[serde(flatten)]
     pub value: BucketValue,
 }

@@ -37,14 +37,26 @@ impl Default for HistoryConfig {
 /// Why stored points do not form a history.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HistoryError {
+    /// Points must come oldest first, one per instant.
     #[error("price point {index} does not start after the point before it")]
-    OutOfOrder { index: usize },
+    OutOfOrder {
+        /// The offending point's position.
+        index: usize,
+    },
+    /// A point's `last_seen_at` precedes its `first_seen_at`.
     #[error("price point {index} was last seen before it was first seen")]
-    SeenBackwards { index: usize },
+    SeenBackwards {
+        /// The offending point's position.
+        index: usize,
+    },
+    /// A product has one currency; mixing would compare prices without an exchange rate.
     #[error("price point {index} is priced in {found}, the history in {expected}")]
     MixedCurrency {
+        /// The offending point's position.
         index: usize,
+        /// The marketplace's currency.
         expected: Currency,
+        /// The point's currency.
         found: Currency,
     },
 }
@@ -52,11 +64,16 @@ pub enum HistoryError {
 /// Why a chart cannot be drawn as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChartError {
+    /// The chart would be too large to send; the API answers 400 naming both values.
     #[error("{granularity} buckets over {period} would be about {buckets}, more than the limit of {max}; ask for a coarser granularity")]
     TooManyBuckets {
+        /// The period asked for.
         period: Period,
+        /// The granularity asked for.
         granularity: Granularity,
+        /// About how many buckets that would be.
         buckets: i64,
+        /// The configured limit.
         max: usize,
     },
 }
@@ -64,7 +81,9 @@ pub enum ChartError {
 /// What a chart shows: how far back and in what buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartQuery {
+    /// How far back.
     pub period: Period,
+    /// Bucket size.
     pub granularity: Granularity,
 }
 
@@ -73,11 +92,15 @@ pub struct ChartQuery {
 /// Every amount is minor units of `currency`, given once here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chart {
+    /// The currency of every amount below.
     pub currency: Currency,
+    /// The period asked for, echoed for the client.
     pub period: Period,
+    /// The granularity asked for (raw stays raw when down-sampled; see `downsampled`).
     pub granularity: Granularity,
     /// The range the buckets cover exactly, `[start, end)`; `end` is the caller's `now`.
     pub start: Timestamp,
+    /// The caller's `now`.
     pub end: Timestamp,
     /// True when a raw range had too many points to draw and was down-sampled to columns
     /// (see the `aggregate` module docs: M4, every column's min and max kept).

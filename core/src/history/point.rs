@@ -22,6 +22,7 @@ pub struct PricePointId(pub i64);
 pub struct PricePoint {
     /// The public price; `None` when the page showed none (unavailable, price in cart).
     pub price: Option<Money>,
+    /// Out of stock turns the stretch into a chart gap.
     pub availability: Availability,
     /// The first accepted observation of this price and availability.
     pub first_seen_at: Timestamp,
@@ -41,8 +42,11 @@ impl PricePoint {
 /// An observation the judge accepted, reduced to what history stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcceptedObservation {
+    /// The public price, `None` when the page showed none.
     pub price: Option<Money>,
+    /// Whether it could be bought.
     pub availability: Availability,
+    /// When the page was read (the report's or crawl's time, not the time it arrived).
     pub observed_at: Timestamp,
 }
 
@@ -51,7 +55,10 @@ pub struct AcceptedObservation {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum StoreDecision {
     /// Same price and availability as the last point: move its `last_seen_at` forward.
-    Extend { last_seen_at: Timestamp },
+    Extend {
+        /// The observation's time, the point's new `last_seen_at`.
+        last_seen_at: Timestamp,
+    },
     /// A change: insert this point (and emit the "price changed" event in the same
     /// transaction).
     NewPoint(PricePoint),

@@ -90,9 +90,13 @@ impl From<Period> for &'static str {
 pub enum Granularity {
     /// One bucket per stored price point (down-sampled when too many to draw).
     Raw,
+    /// UTC hours.
     Hourly,
+    /// UTC days, from midnight.
     Daily,
+    /// ISO weeks, Monday to Sunday.
     Weekly,
+    /// Calendar months.
     Monthly,
 }
 

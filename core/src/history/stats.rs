@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 /// A price and when it held, in minor units of the chart's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceAt {
+    /// Minor units.
     pub price: i64,
     /// The start of the most recent stretch at this price, so the website can say "the
     /// lowest since …" with the latest date rather than one years ago.
@@ -25,6 +26,7 @@ pub struct Stats {
     pub current: Option<i64>,
     /// The period's low (for the `all` period: the all-time low) and its date.
     pub lowest: PriceAt,
+    /// The period's high and its (latest) date.
     pub highest: PriceAt,
     /// Average weighted by how long each price held, gaps excluded, rounded half away from
     /// zero.
