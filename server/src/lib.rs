@@ -1,8 +1,27 @@
-//! PriceWatch's server side and its command line.
+//! PriceWatch's server: ingest of signed price reports, price history, and the `pricewatch`
+//! command line.
 //!
 //! # Layout
-//! - [`cli`]: the `pricewatch` command's arguments and dispatch.
-//! - [`commands`]: one module per subcommand (`extract`, ...).
+//! - [`app`]: `Application::build(settings)` (used by the binary and the tests) and `router`.
+//! - [`config`]: typed, layered settings.
+//! - [`db`]: the SQLite / PostgreSQL pools and migrations.
+//! - [`routes`]: HTTP handlers, one module per resource, and the OpenAPI document.
+//! - [`ingest`]: verify, judge, store and publish signed reports.
+//! - [`store`]: SQL, one module per table family.
+//! - [`error`]: the API error type and its one mapping to HTTP.
+//! - [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
+//! - [`cli`], [`commands`]: the `pricewatch` command.
 
+pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod rate_limit;
+pub mod routes;
+pub mod state;
+pub mod store;

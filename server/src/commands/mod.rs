@@ -1,3 +1,4 @@
 //! One module per `pricewatch` subcommand.
 
 pub mod extract;
+pub mod serve;

@@ -1,0 +1,21 @@
+//! The one cloneable application state every handler receives.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::rate_limit::RateLimiter;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    /// "Now", replaceable in tests.
+    pub clock: Arc<dyn Clock>,
+    pub metrics: PrometheusHandle,
+    /// Per-key and per-IP limits on report ingest.
+    pub limits: Arc<RateLimiter>,
+}

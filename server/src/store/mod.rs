@@ -1,0 +1,20 @@
+//! SQL, one module per table family. Functions take a connection so that callers compose them
+//! inside one transaction when a change must land whole.
+
+pub mod crawl_jobs;
+pub mod outbox;
+pub mod points;
+pub mod products;
+pub mod reporters;
+pub mod reports;
+
+use crate::db::Backend;
+
+/// Row locking where the engine has it: PostgreSQL serializes writers per row with
+/// `FOR UPDATE`; SQLite has one writer at a time already.
+pub(crate) fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}

@@ -1,0 +1,305 @@
+//! `POST /api/reports`: verification, judgement, change-only storage, outbox.
+
+use pricewatch_core::Span;
+use serde_json::{json, Value};
+
+use crate::both_engines;
+use crate::support::{spawn_app, spawn_app_with, Engine, Signer, T0};
+
+const ASIN: &str = "B08N5WRWNW";
+
+both_engines!(
+    a_first_report_is_published_and_verified,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(1);
+        app.register(&alice).await;
+
+        let res = app
+            .post_reports(vec![alice.report("us", ASIN, Some(99_900), T0)])
+            .await;
+
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let r = &body["results"][0];
+        assert_eq!(r["index"], 0);
+        assert_eq!(r["status"], "accepted");
+        assert_eq!(r["decision"], "accept_and_verify");
+        assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox_events").await, 1);
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM crawl_jobs WHERE kind = 'verify'")
+                .await,
+            1
+        );
+        assert_eq!(
+            app.count("SELECT current_price FROM products").await,
+            99_900
+        );
+    }
+);
+
+both_engines!(
+    an_unchanged_price_extends_the_point_without_an_event,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(2);
+        app.make_crawler(&bot).await;
+        let first = app
+            .post_reports(vec![bot.report("de", ASIN, Some(1_999), T0)])
+            .await;
+        assert_eq!(first.status(), 200);
+        app.clock.advance(Span::hours(1));
+
+        let again = app
+            .post_reports(vec![bot.report(
+                "de",
+                ASIN,
+                Some(1_999),
+                T0 + Span::hours(1),
+            )])
+            .await;
+
+        assert_eq!(again.status(), 200);
+        assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox_events").await, 1);
+        assert_eq!(
+            app.count("SELECT last_seen_at FROM price_points").await,
+            (T0 + Span::hours(1)).as_millis()
+        );
+    }
+);
+
+both_engines!(
+    a_trusted_five_percent_drop_is_accepted_at_once,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(3);
+        let trusted = Signer::new(4);
+        app.make_crawler(&bot).await;
+        app.make_trusted(&trusted).await;
+        app.post_reports(vec![bot.report(
+            "us",
+            ASIN,
+            Some(10_000),
+            T0 - Span::hours(2),
+        )])
+        .await;
+
+        let res = app
+            .post_reports(vec![trusted.report("us", ASIN, Some(9_500), T0)])
+            .await;
+
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["results"][0]["decision"], "accept", "{body}");
+        assert_eq!(app.count("SELECT current_price FROM products").await, 9_500);
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox_events").await, 2);
+    }
+);
+
+both_engines!(
+    a_fresh_key_cannot_publish_a_one_cent_iphone,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(5);
+        let mallory = Signer::new(6);
+        app.make_crawler(&bot).await;
+        app.register(&mallory).await;
+        app.post_reports(vec![bot.report(
+            "us",
+            ASIN,
+            Some(99_900),
+            T0 - Span::hours(1),
+        )])
+        .await;
+        app.sql("UPDATE products SET subscribers = 5000").await;
+
+        let res = app
+            .post_reports(vec![mallory.report("us", ASIN, Some(1), T0)])
+            .await;
+
+        let body: Value = res.json().await.unwrap();
+        let status = body["results"][0]["status"].as_str().unwrap().to_owned();
+        assert!(status == "held" || status == "rejected", "{body}");
+        assert_eq!(
+            app.count("SELECT current_price FROM products").await,
+            99_900
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM outbox_events").await, 1);
+    }
+);
+
+/// The batch is refused whole and nothing is stored.
+async fn assert_refused(
+    app: &crate::support::TestApp,
+    res: reqwest::Response,
+    status: u16,
+    code: &str,
+    field: &str,
+) {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    assert_eq!(body["field"], field, "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 0);
+}
+
+both_engines!(
+    a_bad_signature_refuses_the_batch_and_stores_nothing,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(7);
+        app.register(&alice).await;
+        let good = alice.report("us", ASIN, Some(1_000), T0);
+        let mut forged = alice.report("us", ASIN, Some(1_000), T0);
+        forged["report"]["price"]["amount_minor"] = json!(1);
+
+        let res = app.post_reports(vec![good, forged]).await;
+
+        assert_refused(&app, res, 400, "bad_signature", "reports[1].signature").await;
+    }
+);
+
+both_engines!(
+    a_replayed_report_is_a_conflict,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(8);
+        app.register(&alice).await;
+        let report = alice.report("us", ASIN, Some(1_000), T0);
+        assert_eq!(app.post_reports(vec![report.clone()]).await.status(), 200);
+
+        let res = app.post_reports(vec![report.clone()]).await;
+        assert_eq!(res.status(), 409);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "replay");
+        assert_eq!(body["field"], "reports[0].report.nonce");
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+
+        let other = alice.report("us", ASIN, Some(1_000), T0);
+        let twice = app.post_reports(vec![other.clone(), other]).await;
+        assert_eq!(twice.status(), 409);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+    }
+);
+
+both_engines!(
+    a_report_in_the_wrong_currency_is_refused,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(9);
+        app.register(&alice).await;
+        let mut report = alice.report("de", ASIN, Some(1_000), T0);
+        report["report"]["currency"] = json!("USD");
+        report["report"]["price"]["currency"] = json!("USD");
+        // Re-sign: the currency rule, not the signature, must be what refuses it.
+        let parsed: pricewatch_core::report::SignedReport = serde_json::from_value(report).unwrap();
+        let resigned = serde_json::to_value(parsed.report.sign(&alice.seed)).unwrap();
+
+        let res = app.post_reports(vec![resigned]).await;
+
+        assert_refused(
+            &app,
+            res,
+            400,
+            "currency_mismatch",
+            "reports[0].report.currency",
+        )
+        .await;
+    }
+);
+
+both_engines!(
+    reports_outside_the_skew_window_are_refused,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(10);
+        app.register(&alice).await;
+        let future = alice.report("us", ASIN, Some(1_000), T0 + Span::hours(1));
+        let res = app.post_reports(vec![future]).await;
+        assert_refused(
+            &app,
+            res,
+            400,
+            "clock_skew",
+            "reports[0].report.observed_at",
+        )
+        .await;
+        let old = alice.report("us", ASIN, Some(1_000), T0 - Span::days(3));
+        let res = app.post_reports(vec![old]).await;
+        assert_refused(
+            &app,
+            res,
+            400,
+            "clock_skew",
+            "reports[0].report.observed_at",
+        )
+        .await;
+    }
+);
+
+both_engines!(
+    an_unregistered_key_is_forbidden,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let stranger = Signer::new(11);
+        let res = app
+            .post_reports(vec![stranger.report("us", ASIN, Some(1_000), T0)])
+            .await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+    }
+);
+
+both_engines!(an_oversized_batch_is_refused, |engine: Engine| async move {
+    let app = spawn_app_with(engine, |s| s.ingest.max_batch = 3).await;
+    let alice = Signer::new(12);
+    app.register(&alice).await;
+    let reports = (0..4)
+        .map(|i| alice.report("us", ASIN, Some(1_000 + i), T0))
+        .collect();
+    let res = app.post_reports(reports).await;
+    assert_refused(&app, res, 413, "too_large", "reports").await;
+});
+
+both_engines!(
+    malformed_report_json_names_the_field,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let res = app
+            .post_json(
+                "/api/reports",
+                &json!({"reports": [{"report": {"marketplace": "us"}}]}),
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_json");
+        assert!(
+            body["field"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("reports[0]"),
+            "{body}"
+        );
+        let res = app.post_json("/api/reports", &json!({"reports": []})).await;
+        assert_eq!(res.status(), 400);
+    }
+);
+
+both_engines!(
+    per_key_rate_limits_answer_429,
+    |engine: Engine| async move {
+        let app = spawn_app_with(engine, |s| s.ingest.per_key_per_minute = 2).await;
+        let alice = Signer::new(13);
+        app.register(&alice).await;
+        let reports = (0..3)
+            .map(|i| alice.report("us", ASIN, Some(1_000 + i), T0))
+            .collect();
+        let res = app.post_reports(reports).await;
+        assert_eq!(res.status(), 429);
+        assert!(res.headers().contains_key("retry-after"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+    }
+);
