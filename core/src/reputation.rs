@@ -41,6 +41,7 @@ pub struct Reputation {
     pub confirmed: u32,
     /// Reports a verification found false.
     pub refuted: u32,
+    /// Member, crawler or banned: the last two override the record.
     pub standing: Standing,
 }
 

@@ -75,9 +75,13 @@ impl Default for ConsensusRules {
 /// A held report waiting for agreement or verification.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HeldReport {
+    /// Who reported it: each key votes once.
     pub key: ReporterKey,
+    /// The claimed price; `None` for "no price shown".
     pub price: Option<Money>,
+    /// The claimed availability; voters must agree on it too.
     pub availability: Availability,
+    /// When it was seen; only reports inside the window vote.
     pub observed_at: Timestamp,
     /// The reporter's score when the consensus is evaluated (recompute it: a key refuted in
     /// the meantime must stop counting).
@@ -92,6 +96,7 @@ pub enum ConsensusOutcome {
     Confirmed {
         /// The lower median of the supporters' prices.
         price: Option<Money>,
+        /// The availability the supporters agree on.
         availability: Availability,
         /// The agreeing keys, sorted.
         supporters: Vec<ReporterKey>,
@@ -99,7 +104,12 @@ pub enum ConsensusOutcome {
         required: u32,
     },
     /// Not yet: the best group found and the K it needs.
-    Pending { support: u32, required: u32 },
+    Pending {
+        /// Distinct voting keys in the largest agreeing group.
+        support: u32,
+        /// K for that group's price.
+        required: u32,
+    },
 }
 
 impl ConsensusRules {

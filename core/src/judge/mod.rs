@@ -91,6 +91,7 @@ pub struct ProductState<'a> {
 /// The judge's decision with everything the admin view and the scheduler need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// What to do with the report.
     pub decision: Decision,
     /// Why, most decisive first.
     pub reasons: Vec<Reason>,
@@ -234,10 +235,12 @@ fn first_price(
     let low = config.first_price_min_dollars.saturating_mul(dollar);
     let high = config.first_price_max_dollars.saturating_mul(dollar);
     verdict.reasons.push(Reason::FirstReport);
+    // With nothing to measure against, the suspicion is the floor of the decision's band,
+    // so the crawl scheduler ranks these after reports whose suspicion was measured.
     if price.amount_minor < low || price.amount_minor > high {
         verdict.reasons.push(Reason::ImplausibleFirstPrice);
         verdict.decision = Decision::Hold;
-        verdict.suspicion = 1.0 - config.half_suspicion;
+        verdict.suspicion = config.verify_below;
         verdict.required_reporters = Some(config.consensus.required_reporters(None, report.price));
     } else {
         verdict.decision = Decision::AcceptAndVerify;

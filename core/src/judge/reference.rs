@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 pub struct AcceptedPoint {
     /// The accepted price; `None` when the accepted observation showed none.
     pub price: Option<Money>,
+    /// The accepted availability, against which flips are measured.
     pub availability: Availability,
     /// When it was observed.
     pub at: Timestamp,

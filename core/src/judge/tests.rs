@@ -551,6 +551,40 @@ mod consensus_rules {
     }
 
     #[test]
+    fn a_sybil_flood_is_held_below_k_while_an_honest_report_passes() {
+        let config = JudgeConfig::default();
+        let history = steady(IPHONE, 5);
+        let product = ProductState {
+            history: &history,
+            subscribers: 5_000,
+        };
+        let mut flood = Vec::new();
+
+        for i in 0..59 {
+            let verdict = judge(&report(Some(1)), &product, &fresh(), &config, NOW);
+            assert_eq!(verdict.decision, Decision::Hold, "sybil {i}");
+            flood.push(HeldReport {
+                reporter_score: verdict.reporter_score,
+                ..held(i, Some(1), 0, 0.0)
+            });
+        }
+        let honest = judge(&report(Some(IPHONE)), &product, &trusted(), &config, NOW);
+        let outcome =
+            config
+                .consensus
+                .evaluate(config.reference_price(&history, Currency::Usd), &flood, NOW);
+
+        assert_eq!(honest.decision, Decision::Accept);
+        assert_eq!(
+            outcome,
+            ConsensusOutcome::Pending {
+                support: 59,
+                required: 60
+            }
+        );
+    }
+
+    #[test]
     fn one_key_counts_once_however_often_it_reports() {
         let spam: Vec<HeldReport> = (0..100).map(|i| held(7, Some(9000), i % 60, 0.9)).collect();
 

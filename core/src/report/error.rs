@@ -33,16 +33,29 @@ pub enum ReportError {
     Replayed,
     /// `observed_at` is further ahead of the server's clock than the rules allow.
     #[error("the report is dated {} ms in the future (at most {} ms allowed)", .ahead.as_millis(), .max.as_millis())]
-    FromTheFuture { ahead: Span, max: Span },
+    FromTheFuture {
+        /// How far ahead of the server's clock the report is.
+        ahead: Span,
+        /// The allowed skew.
+        max: Span,
+    },
     /// `observed_at` is older than the rules allow; also what ends a nonce's replay window.
     #[error("the report is {} ms old (at most {} ms allowed)", .age.as_millis(), .max.as_millis())]
-    TooOld { age: Span, max: Span },
+    TooOld {
+        /// How old the report is by the server's clock.
+        age: Span,
+        /// The allowed age.
+        max: Span,
+    },
     /// The report's currency (or its price's) is not the marketplace's: the page was shown
     /// through Amazon's currency converter, or the report is forged.
     #[error("{marketplace} prices in {expected}, the report says {got}")]
     CurrencyMismatch {
+        /// The report's marketplace.
         marketplace: Marketplace,
+        /// The marketplace's currency.
         expected: Currency,
+        /// The currency the report used instead.
         got: Currency,
     },
     /// A price of zero or less: a page never shows one, an extraction bug or forgery does.
@@ -50,10 +63,20 @@ pub enum ReportError {
     NonPositivePrice(Money),
     /// A price above the per-currency ceiling: no Amazon offer costs that much.
     #[error("price {price} is above the ceiling of {ceiling}")]
-    PriceAboveCeiling { price: Money, ceiling: Money },
+    PriceAboveCeiling {
+        /// The reported price.
+        price: Money,
+        /// The highest price accepted in its currency.
+        ceiling: Money,
+    },
     /// The client version is longer than the rules allow.
     #[error("the client version is {len} bytes long (at most {max})")]
-    ClientVersionTooLong { len: usize, max: usize },
+    ClientVersionTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
     /// The client version is empty or has characters outside `[0-9A-Za-z.+_-]`.
     #[error("the client version {0:?} is not a version string")]
     ClientVersionMalformed(String),
@@ -73,7 +96,12 @@ pub enum DecodeError {
     TrailingBytes(usize),
     /// A field's text is not the exact canonical spelling of a value of its type.
     #[error("the {field} field {text:?} is not canonical")]
-    Field { field: &'static str, text: String },
+    Field {
+        /// The field's name, as in the layout table.
+        field: &'static str,
+        /// The text found there.
+        text: String,
+    },
     /// The price tag byte is neither 0 (no price) nor 1 (a price follows).
     #[error("price tag {0} is neither 0 nor 1")]
     PriceTag(u8),

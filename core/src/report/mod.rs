@@ -56,6 +56,7 @@ pub use rules::ReportRules;
 pub struct PriceReport {
     /// The storefront of the page; with `asin`, the product's identity.
     pub marketplace: Marketplace,
+    /// The product on the page (for a variation, the selected child).
     pub asin: Asin,
     /// The public buy-box price; `None` when the page showed none (out of stock, "see price
     /// in cart"), which is news too.
@@ -63,6 +64,7 @@ pub struct PriceReport {
     /// The currency the page priced in; must be the marketplace's, so that a page seen
     /// through Amazon's currency converter never enters the history.
     pub currency: Currency,
+    /// Whether the page offered the product for sale.
     pub availability: Availability,
     /// When the page was read, by the client's clock; bounded by the skew window.
     pub observed_at: Timestamp,
@@ -100,6 +102,7 @@ impl PriceReport {
 /// A report with its reporter's public key and signature, as posted to the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedReport {
+    /// What was seen; its canonical bytes are what is signed.
     pub report: PriceReport,
     /// The reporter's Ed25519 public key: 64 lowercase hex digits.
     pub public_key: String,

@@ -27,8 +27,9 @@ pub struct ReportRules {
     pub max_client_version_len: usize,
     /// Price ceilings (minor units) that replace the default for some currencies.
     pub price_ceilings: BTreeMap<Currency, i64>,
-    /// The default ceiling, in rough US dollars converted by [`rough_dollar`]: no Amazon
-    /// offer costs more, so a higher price is a parsing bug or a forgery.
+    /// The default ceiling in US dollars, converted to each currency at a built-in rough
+    /// rate (2025, rounded; fine for a bound, never for prices): no Amazon offer costs more,
+    /// so a higher price is a parsing bug or a forgery.
     pub default_ceiling_dollars: i64,
 }
 
