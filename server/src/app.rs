@@ -12,6 +12,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::chart_cache::ChartCache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
@@ -63,6 +64,7 @@ impl Application {
             clock,
             metrics: crate::metrics::handle(),
             limits: Arc::new(RateLimiter::default()),
+            charts: Arc::new(ChartCache::default()),
         };
         Ok(Application { listener, state })
     }

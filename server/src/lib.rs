@@ -9,10 +9,11 @@
 //! - [`ingest`]: verify, judge, store and publish signed reports.
 //! - [`store`]: SQL, one module per table family.
 //! - [`error`]: the API error type and its one mapping to HTTP.
-//! - [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
+//! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
 //! - [`cli`], [`commands`]: the `pricewatch` command.
 
 pub mod app;
+pub mod chart_cache;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::chart_cache::ChartCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Per-key and per-IP limits on report ingest.
     pub limits: Arc<RateLimiter>,
+    /// Rendered product and history answers, keyed by ETag.
+    pub charts: Arc<ChartCache>,
 }

@@ -16,6 +16,7 @@ use crate::state::AppState;
     tags(
         (name = "reporters", description = "Reporter keys that sign price reports"),
         (name = "reports", description = "Signed price reports from browsers and the crawler"),
+        (name = "products", description = "Products, current prices and price history"),
     )
 )]
 struct ApiDoc;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::reporters::router())
         .merge(super::reports::router())
+        .merge(super::products::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router.route(

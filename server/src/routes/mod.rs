@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod health;
+pub mod products;
 pub mod reporters;
 pub mod reports;

@@ -8,5 +8,6 @@
 mod support;
 
 mod health;
+mod products;
 mod reporters;
 mod reports;

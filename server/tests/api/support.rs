@@ -45,6 +45,11 @@ impl TestApp {
             .expect("request reaches the server")
     }
 
+    pub fn clock_now(&self) -> Timestamp {
+        use pricewatch_server::clock::Clock;
+        self.clock.now()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
