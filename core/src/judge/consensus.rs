@@ -37,7 +37,9 @@ pub struct ConsensusRules {
     /// Only held reports observed this recently count: agreement a day apart is two
     /// observations of two different prices.
     pub window: Span,
-    /// Keys scoring below this do not vote.
+    /// Keys scoring below this do not vote. Above a fresh key's score (0.2): keys cost
+    /// nothing to make, so a vote of fresh keys is a sybil vote; a key votes once it has a
+    /// confirmed report, and until then the verification crawl decides alone.
     pub min_voter_score: f64,
     /// The K table, by change size; the largest step whose start is not above the change
     /// applies (and never fewer than 2 reporters).
@@ -57,7 +59,7 @@ impl Default for ConsensusRules {
         ConsensusRules {
             tolerance_bp: 100,
             window: Span::hours(6),
-            min_voter_score: 0.15,
+            min_voter_score: 0.25,
             steps: vec![
                 step(0.0, 2),
                 step(0.05, 3),

@@ -525,8 +525,20 @@ mod consensus_rules {
     }
 
     #[test]
-    fn a_flood_of_fresh_keys_cannot_confirm_a_huge_drop_below_k() {
-        let flood: Vec<HeldReport> = (0..59).map(|i| held(i, Some(1), 5, 0.2)).collect();
+    fn fresh_keys_do_not_vote_however_many_agree() {
+        let flood: Vec<HeldReport> = (0..200).map(|i| held(i, Some(1), 5, 0.2)).collect();
+
+        let outcome = outcome(IPHONE, &flood);
+
+        assert!(
+            matches!(outcome, ConsensusOutcome::Pending { support: 0, .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn keys_with_a_record_cannot_confirm_a_huge_drop_below_k() {
+        let flood: Vec<HeldReport> = (0..59).map(|i| held(i, Some(1), 5, 0.35)).collect();
 
         let below = outcome(IPHONE, &flood);
 
@@ -541,7 +553,7 @@ mod consensus_rules {
 
     #[test]
     fn k_agreeing_keys_confirm_a_held_price() {
-        let flood: Vec<HeldReport> = (0..60).map(|i| held(i, Some(1), 5, 0.2)).collect();
+        let flood: Vec<HeldReport> = (0..60).map(|i| held(i, Some(1), 5, 0.35)).collect();
 
         let at_k = outcome(IPHONE, &flood);
 
@@ -575,12 +587,9 @@ mod consensus_rules {
                 .evaluate(config.reference_price(&history, Currency::Usd), &flood, NOW);
 
         assert_eq!(honest.decision, Decision::Accept);
-        assert_eq!(
-            outcome,
-            ConsensusOutcome::Pending {
-                support: 59,
-                required: 60
-            }
+        assert!(
+            matches!(outcome, ConsensusOutcome::Pending { support: 0, .. }),
+            "fresh sybils have no vote: {outcome:?}"
         );
     }
 
