@@ -79,6 +79,25 @@ impl Sub for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// RFC 3339 in UTC to the second, `2025-01-31T23:59:07Z`: for CSV downloads, emails
+    /// and logs, where people read dates.
+    pub fn to_rfc3339(self) -> String {
+        let date = crate::history::calendar::date_of(self);
+        let ms_of_day = self.0.rem_euclid(86_400_000);
+        let secs = ms_of_day / 1_000;
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            date.year,
+            date.month,
+            date.day,
+            secs / 3_600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}ms", self.0)
@@ -103,5 +122,18 @@ mod tests {
         assert_eq!(Timestamp(-1).day_index(), -1);
         assert_eq!((t + Span::days(1)) - t, Span::days(1));
         assert_eq!(Span::minutes(2).as_millis(), 120_000);
+    }
+
+    #[test]
+    fn rfc3339_reads_as_a_utc_date() {
+        assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp(1_735_689_600_000 - 1_000).to_rfc3339(),
+            "2024-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            Timestamp(951_782_400_000).to_rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

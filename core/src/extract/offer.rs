@@ -56,7 +56,10 @@ const AVAILABILITY: &[&str] = &[
 const BUY_BUTTONS: &[&str] = &[
     "#add-to-cart-button",
     "#buy-now-button",
+    "#one-click-button",
     "#addToCart input[type=\"submit\"]",
+    "input[name=\"submit.add-to-cart\"]",
+    "input[name=\"submit.buy-now\"]",
 ];
 
 /// Label/value rows of today's buy box: the label names the row in the page's language
@@ -75,6 +78,22 @@ const SELLER_ROWS: &[(&str, &str)] = &[
         ".offer-display-feature-text-message",
     ),
 ];
+/// The featured offer's box, in the layouts seen over the years; label/value scans and
+/// inline "Seller: X" lines are only looked for inside them (other offers' boxes come after
+/// the featured one in document order, so the first answer is the featured offer's).
+const OFFER_BOXES: &[&str] = &[
+    "#tabular-buybox",
+    "#offerDisplayFeatures_desktop",
+    "#merchantInfoFeature_feature_div",
+    "#qualifiedBuybox",
+    "#desktop_buybox",
+    "#buybox",
+    "#buyBoxAccordion",
+    "#mobile_buybox",
+    "#apex_offerDisplay_desktop",
+    "#rightCol",
+];
+
 /// Where a sentence names the seller ("Ships from and sold by Amazon.com.").
 const SELLER_SENTENCE: &[&str] = &[
     "#merchant-info",
@@ -132,6 +151,8 @@ pub(crate) fn selectors() -> Vec<&'static str> {
     all.extend_from_slice(BUY_BUTTONS);
     all.extend(SELLER_ROWS.iter().flat_map(|(a, b)| [*a, *b]));
     all.extend_from_slice(SELLER_SENTENCE);
+    all.extend_from_slice(OFFER_BOXES);
+    all.extend(["*", "span, div, td, p"]);
     all.push(SELLER_LINK);
     all.extend_from_slice(MERCHANT_ID);
     all.extend(FLAG_MARKUP.iter().map(|(s, _)| *s));
@@ -204,20 +225,21 @@ fn classify(text: &str) -> Option<Availability> {
 }
 
 pub(crate) fn seller<P: Page>(page: &P) -> Option<Seller> {
-    if let Some(name) = seller_from_rows(page) {
-        return Some(seller_from_name(&name));
-    }
-    if let Some(link) = page.first(SELLER_LINK) {
-        let name = link.clean_text();
-        if !name.is_empty() {
-            return Some(seller_from_name(&name));
-        }
-    }
-    let from_sentence = SELLER_SENTENCE
-        .iter()
-        .flat_map(|sel| page.select(sel))
-        .find_map(|el| name_after_sold_by(&el.clean_text()));
-    if let Some(name) = from_sentence {
+    let named = seller_from_rows(page)
+        .or_else(|| seller_from_labels(page))
+        .or_else(|| {
+            page.first(SELLER_LINK)
+                .map(|link| link.clean_text())
+                .filter(|name| !name.is_empty())
+        })
+        .or_else(|| {
+            SELLER_SENTENCE
+                .iter()
+                .flat_map(|sel| page.select(sel))
+                .find_map(|el| name_after_sold_by(&el.clean_text()))
+        })
+        .or_else(|| seller_from_inline_label(page));
+    if let Some(name) = named {
         return Some(seller_from_name(&name));
     }
     let merchant = MERCHANT_ID
@@ -226,6 +248,82 @@ pub(crate) fn seller<P: Page>(page: &P) -> Option<Seller> {
     AMAZON_MERCHANT_IDS
         .contains(&merchant.trim())
         .then_some(Seller::Amazon)
+}
+
+/// Whether an element's whole text is a "sold by" label (`Sold by`, `Venduto da:`, `販売元`).
+fn is_seller_label(text: &str) -> bool {
+    let t = text
+        .trim()
+        .trim_end_matches([':', '：'])
+        .trim()
+        .to_lowercase();
+    !t.is_empty() && (SOLD_BY.contains(&t.as_str()) || SELLER_LABELS.contains(&t.as_str()))
+}
+
+/// Any label/value layout (table cells, spans in rows, definition-like divs): the first
+/// element in the offer box whose text is a seller label, then the next element in document
+/// order with text of its own that is not part of the label.
+fn seller_from_labels<P: Page>(page: &P) -> Option<String> {
+    for boxed in OFFER_BOXES {
+        let Some(container) = page.first(boxed) else {
+            continue;
+        };
+        let elements = container.select("*");
+        let texts: Vec<String> = elements.iter().map(|e| e.clean_text()).collect();
+        for (i, text) in texts.iter().enumerate() {
+            if !is_seller_label(text) {
+                continue;
+            }
+            // The label's own descendants repeat its text; the value is the first later
+            // element whose text differs and is not itself a label.
+            let value = texts[i + 1..].iter().take(6).find(|t| {
+                !t.is_empty() && *t != text && !is_seller_label(t) && !t.contains(text.as_str())
+            });
+            if let Some(v) = value {
+                return Some(v.clone());
+            }
+        }
+    }
+    None
+}
+
+/// An inline "Verkäufer: Amazon" inside the offer box.
+fn seller_from_inline_label<P: Page>(page: &P) -> Option<String> {
+    OFFER_BOXES
+        .iter()
+        .filter_map(|sel| page.first(sel))
+        .flat_map(|b| b.select("span, div, td, p"))
+        .map(|el| el.clean_text())
+        .filter(|t| t.len() < 200)
+        .find_map(|t| {
+            let lower = t.to_lowercase();
+            let has_labelled = SOLD_BY
+                .iter()
+                .chain(SELLER_LABELS)
+                .any(|m| lower.contains(&format!("{m}:")));
+            if has_labelled {
+                name_after_sold_by(&t).or_else(|| name_after_label(&t))
+            } else {
+                None
+            }
+        })
+}
+
+/// The text after `Label:` up to a separator, for labels that are not "sold by" phrases.
+fn name_after_label(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let at = SELLER_LABELS
+        .iter()
+        .filter_map(|m| lower.find(&format!("{m}:")).map(|i| i + m.len() + 1))
+        .min()?;
+    let rest: String = text.chars().skip(lower[..at].chars().count()).collect();
+    let name = rest
+        .split(['·', '|', ';'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 /// The value of the first label/value row whose label means "sold by".
@@ -380,6 +478,20 @@ mod tests {
         for (sentence, want) in cases {
             assert_eq!(name_after_sold_by(sentence).as_deref(), want, "{sentence}");
         }
+    }
+
+    #[test]
+    fn labels_are_recognised_in_any_language_and_inline() {
+        for label in ["Sold by", "Venduto da:", "販売元", "Vendido por", "Seller"] {
+            assert!(is_seller_label(label), "{label}");
+        }
+        assert!(!is_seller_label("Ships from"));
+        assert!(!is_seller_label("Sold by Amazon"));
+        assert_eq!(
+            name_after_label("Versand: Amazon · Verkäufer: Müller GmbH").as_deref(),
+            Some("Müller GmbH")
+        );
+        assert_eq!(name_after_label("Verkäufer:"), None);
     }
 
     #[test]

@@ -157,6 +157,7 @@ pub(crate) const PRICE_IN_CART: &[&str] = &[
 
 /// "Sold by" in each language, followed by the seller's name.
 pub(crate) const SOLD_BY: &[&str] = &[
+    "ships from and sold by",
     "sold by",
     "verkauf und versand durch",
     "versand und verkauf durch",
@@ -164,6 +165,9 @@ pub(crate) const SOLD_BY: &[&str] = &[
     "verkauft von",
     "vendu par",
     "venduto da",
+    "vendido y enviado por",
+    "enviado y vendido por",
+    "vendido e enviado por",
     "vendido por",
     "verkocht door",
     "säljs av",
@@ -188,7 +192,7 @@ pub(crate) const SELLER_LABELS: &[&str] = &[
 
 /// Phrases that end the seller's name in a "sold by X and fulfilled by Amazon" sentence.
 pub(crate) const NAME_ENDS: &[&str] = &[
-    " and ", " und ", " et ", " e ", " y ", " en ", " och ", " i ", " ve ", " و", ";", "|",
+    " and ", " und ", " et ", " e ", " y ", " en ", " och ", " i ", " ve ", " و", ";", "|", "·",
 ];
 
 pub(crate) const SUBSCRIBE_AND_SAVE: &[&str] = &[

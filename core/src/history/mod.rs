@@ -15,7 +15,7 @@
 //! server and the wasm chart compute the same numbers.
 
 pub mod aggregate;
-mod calendar;
+pub(crate) mod calendar;
 pub mod chart;
 pub mod point;
 pub mod query;
