@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
         .merge(routes::api::router())
+        .merge(crate::web::router(&state.settings.web))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http())
         .layer(RequestBodyLimitLayer::new(max_body))

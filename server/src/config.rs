@@ -23,6 +23,26 @@ pub struct Settings {
     pub public_url: String,
     pub ingest: IngestSettings,
     pub log: LogSettings,
+    pub web: WebSettings,
+}
+
+/// Where the website's files are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// The website's pages, scripts and styles (the repository's `www/`).
+    pub root: std::path::PathBuf,
+    /// The wasm module and its JS glue built by `cargo xtask build-wasm` (`dist/pkg`).
+    pub pkg: std::path::PathBuf,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            root: "www".into(),
+            pkg: "dist/pkg".into(),
+        }
+    }
 }
 
 /// Limits on what reporters may send.
@@ -59,6 +79,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             ingest: IngestSettings::default(),
             log: LogSettings::default(),
+            web: WebSettings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`routes`]: HTTP handlers, one module per resource, and the OpenAPI document.
 //! - [`ingest`]: verify, judge, store and publish signed reports.
 //! - [`store`]: SQL, one module per table family.
+//! - [`web`]: the website's files and their security headers.
 //! - [`error`]: the API error type and its one mapping to HTTP.
 //! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
 //! - [`cli`], [`commands`]: the `pricewatch` command.
@@ -26,3 +27,4 @@ pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod web;

@@ -23,6 +23,7 @@ use crate::store::{points, products};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_products))
         .routes(routes!(get_product))
         .routes(routes!(get_history))
 }
@@ -211,6 +212,8 @@ pub struct HistoryParams {
     pub period: Option<String>,
     /// `raw`, `hourly`, `daily` (default), `weekly` or `monthly`.
     pub granularity: Option<String>,
+    /// `json` (default) or `csv` (a download: one row per bucket, gaps included).
+    pub format: Option<String>,
 }
 
 /// Price history for a chart: per-bucket open/close/min/max/average with gaps kept as gaps.
@@ -248,13 +251,37 @@ async fn get_history(
         .map_err(|e: pricewatch_core::history::UnknownGranularity| {
             ApiError::field("granularity", e.to_string())
         })?;
+    let csv = match params.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(ApiError::field(
+                "format",
+                format!("unknown format {other:?}: expected json or csv"),
+            ))
+        }
+    };
     let now = state.clock.now();
     let mut conn = state.db.read.acquire().await?;
     let product = products::find(&mut conn, &key)
         .await?
         .ok_or_else(|| not_found(&key))?;
     drop(conn);
-    let tag = etag(&product, now, &format!("-{period}-{granularity}"));
+    let variant = format!("-{period}-{granularity}{}", if csv { "-csv" } else { "" });
+    let tag = etag(&product, now, &variant);
+    if csv {
+        return csv_download(
+            &state,
+            &product,
+            &key,
+            period,
+            granularity,
+            now,
+            &headers,
+            &tag,
+        )
+        .await;
+    }
     let cache_key = (product.id, tag.clone());
     if let Some(hit) = state.charts.get(&cache_key) {
         return cached_response(&headers, &tag, || Ok(hit));
@@ -273,4 +300,158 @@ async fn get_history(
     let bytes = Bytes::from(serde_json::to_vec(&chart).map_err(|e| ApiError::Internal(e.into()))?);
     state.charts.put(cache_key, bytes.clone());
     cached_response(&headers, &tag, || Ok(bytes))
+}
+
+/// Which list of products.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// `drops` (recently dropped prices, default) or `watched` (most watched).
+    pub sort: Option<String>,
+    /// How many, 1–50 (default 12).
+    pub limit: Option<i64>,
+}
+
+/// One product in a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListedProduct {
+    pub marketplace: String,
+    pub asin: String,
+    pub title: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub current_price: Option<Money>,
+    /// The price before the drop (for `sort=drops`).
+    #[schema(value_type = Option<Object>)]
+    pub previous_price: Option<Money>,
+    /// How much cheaper than before, in percent (for `sort=drops`).
+    pub drop_percent: Option<f64>,
+    pub subscribers: i64,
+    /// When the current price appeared (ms since the epoch).
+    pub since: i64,
+}
+
+/// Recently dropped prices, or the most watched products, for the home page.
+#[utoipa::path(
+    get,
+    path = "/api/products",
+    tag = "products",
+    params(ListParams),
+    responses(
+        (status = 200, description = "the list", body = Vec<ListedProduct>),
+        (status = 400, description = "bad sort or limit"),
+    )
+)]
+async fn list_products(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<crate::error::AppJson<Vec<ListedProduct>>, ApiError> {
+    let limit = params.limit.unwrap_or(12);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::field("limit", "limit must be between 1 and 50"));
+    }
+    let mut conn = state.db.read.acquire().await?;
+    let listed = match params.sort.as_deref().unwrap_or("drops") {
+        "drops" => products::recent_drops(&mut conn, limit).await?,
+        "watched" => products::most_watched(&mut conn, limit).await?,
+        other => {
+            return Err(ApiError::field(
+                "sort",
+                format!("unknown sort {other:?}: expected drops or watched"),
+            ))
+        }
+    };
+    Ok(crate::error::AppJson(
+        listed
+            .into_iter()
+            .map(|l| {
+                let drop_percent = match (l.previous_price, l.product.current_price) {
+                    (Some(before), Some(now)) if before.amount_minor > 0 => Some(
+                        ((before.amount_minor - now.amount_minor) as f64 * 1000.0
+                            / before.amount_minor as f64)
+                            .round()
+                            / 10.0,
+                    ),
+                    _ => None,
+                };
+                ListedProduct {
+                    marketplace: l.product.key.marketplace.code().to_owned(),
+                    asin: l.product.key.asin.to_string(),
+                    title: l.product.title,
+                    current_price: l.product.current_price,
+                    previous_price: l.previous_price,
+                    drop_percent,
+                    subscribers: l.product.subscribers,
+                    since: l.since,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The history as a CSV attachment.
+#[allow(clippy::too_many_arguments)]
+async fn csv_download(
+    state: &AppState,
+    product: &products::Product,
+    key: &ProductKey,
+    period: Period,
+    granularity: Granularity,
+    now: Timestamp,
+    headers: &HeaderMap,
+    tag: &str,
+) -> Result<Response, ApiError> {
+    let history = history_of(state, product, period, now).await?;
+    let chart = history
+        .chart(
+            ChartQuery {
+                period,
+                granularity,
+            },
+            &HistoryConfig::default(),
+            now,
+        )
+        .map_err(|e| ApiError::field("granularity", e.to_string()))?;
+    let body = Bytes::from(chart_csv(&chart));
+    let mut response = cached_response(headers, tag, || Ok(body))?;
+    let name = format!(
+        "attachment; filename=\"pricewatch-{}-{}-{period}-{granularity}.csv\"",
+        key.marketplace, key.asin
+    );
+    let out = response.headers_mut();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        out.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// One CSV row per bucket: times in RFC 3339 UTC, prices as decimals of the currency, the gap
+/// reason where there was no price.
+fn chart_csv(chart: &Chart) -> String {
+    let mut out = String::from("start,end,currency,open,close,min,max,avg,gap\n");
+    let money = |minor: i64| Money::new(minor, chart.currency).decimal_string();
+    for b in &chart.buckets {
+        let (start, end) = (b.start.to_rfc3339(), b.end.to_rfc3339());
+        match b.prices() {
+            Some(p) => out.push_str(&format!(
+                "{start},{end},{},{},{},{},{},{},\n",
+                chart.currency,
+                money(p.open),
+                money(p.close),
+                money(p.min),
+                money(p.max),
+                money(p.avg)
+            )),
+            None => {
+                let gap = serde_json::to_value(b)
+                    .ok()
+                    .and_then(|v| v.get("gap").and_then(|g| g.as_str().map(str::to_owned)))
+                    .unwrap_or_default();
+                out.push_str(&format!("{start},{end},{},,,,,,{gap}\n", chart.currency));
+            }
+        }
+    }
+    out
 }

@@ -167,3 +167,79 @@ pub async fn set_title(
         .await?;
     Ok(())
 }
+
+/// A product in a list (home page: recent drops, most watched).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub product: Product,
+    /// The price before the current one, for drops.
+    pub previous_price: Option<Money>,
+    /// When the current price was first seen.
+    pub since: i64,
+}
+
+/// Products whose current price is lower than the one before it, newest change first.
+pub async fn recent_drops(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    // Scan the newest changes and keep the drops: the candidate set is bounded, and the
+    // "previous price" subquery uses the (product_id, first_seen_at) index.
+    let rows = sqlx::query(&format!(
+        "SELECT {cols}, cur.first_seen_at AS since, \
+           (SELECT q.price FROM price_points q WHERE q.product_id = p.id AND q.status = 'published' \
+              AND q.first_seen_at < cur.first_seen_at AND q.price IS NOT NULL \
+              ORDER BY q.first_seen_at DESC LIMIT 1) AS previous_price \
+         FROM products p JOIN price_points cur ON cur.id = p.current_point_id \
+         WHERE p.current_price IS NOT NULL AND p.availability <> 'out_of_stock' \
+         ORDER BY cur.first_seen_at DESC LIMIT $1",
+        cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(limit.saturating_mul(10).min(2_000))
+    .fetch_all(conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let product = from_row(row)?;
+        let previous: Option<i64> = row.try_get("previous_price")?;
+        let previous_price = previous.map(|p| Money::new(p, product.currency));
+        let dropped = matches!((previous_price, product.current_price), (Some(a), Some(b)) if b.amount_minor < a.amount_minor);
+        if dropped {
+            out.push(Listed {
+                since: row.try_get("since")?,
+                previous_price,
+                product,
+            });
+        }
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The products most people watch.
+pub async fn most_watched(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM products WHERE subscribers > 0 ORDER BY subscribers DESC, id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Listed {
+                product: from_row(row)?,
+                previous_price: None,
+                since: row.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}

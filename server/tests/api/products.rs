@@ -169,3 +169,92 @@ both_engines!(an_unknown_product_is_404, |engine: Engine| async move {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
 });
+
+both_engines!(
+    the_home_lists_recent_drops_and_most_watched,
+    |engine: Engine| async move {
+        let (app, bot) = seeded(engine).await;
+        let now = app.clock_now();
+        app.post_reports(vec![bot.report("de", ASIN, Some(8_000), now)])
+            .await;
+        app.post_reports(vec![bot.report("us", "B000000001", Some(5_000), now)])
+            .await;
+        app.sql("UPDATE products SET subscribers = 7 WHERE asin = 'B000000001'")
+            .await;
+
+        let drops: Value = app
+            .get("/api/products?sort=drops")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let watched: Value = app
+            .get("/api/products?sort=watched&limit=5")
+            .await
+            .json()
+            .await
+            .unwrap();
+
+        let drops = drops.as_array().unwrap();
+        assert_eq!(drops.len(), 1, "{drops:?}");
+        assert_eq!(drops[0]["asin"], ASIN);
+        assert_eq!(drops[0]["previous_price"]["amount_minor"], 9_500);
+        assert_eq!(drops[0]["drop_percent"], 15.8);
+        assert_eq!(watched[0]["asin"], "B000000001");
+        assert_eq!(watched[0]["subscribers"], 7);
+        let bad = app.get("/api/products?sort=cheapest").await;
+        assert_eq!(bad.status(), 400);
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["field"], "sort");
+    }
+);
+
+both_engines!(
+    history_downloads_as_csv_matching_the_json,
+    |engine: Engine| async move {
+        let (app, _) = seeded(engine).await;
+        let json: Value = app
+            .get(&format!(
+                "/api/products/de/{ASIN}/history?period=30d&granularity=weekly"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+
+        let res = app
+            .get(&format!(
+                "/api/products/de/{ASIN}/history?period=30d&granularity=weekly&format=csv"
+            ))
+            .await;
+
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        assert!(res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment"));
+        let text = res.text().await.unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows[0], "start,end,currency,open,close,min,max,avg,gap");
+        let buckets = json["buckets"].as_array().unwrap();
+        assert_eq!(rows.len() - 1, buckets.len());
+        for (row, bucket) in rows[1..].iter().zip(buckets) {
+            let cells: Vec<&str> = row.split(',').collect();
+            assert_eq!(cells[2], "EUR");
+            match bucket["min"].as_i64() {
+                Some(min) => {
+                    assert_eq!(cells[5], format!("{}.{:02}", min / 100, min % 100), "{row}")
+                }
+                None => assert_eq!(cells[8], bucket["gap"].as_str().unwrap(), "{row}"),
+            }
+        }
+        let bad = app
+            .get(&format!("/api/products/de/{ASIN}/history?format=xml"))
+            .await;
+        assert_eq!(bad.status(), 400);
+    }
+);
