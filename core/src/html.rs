@@ -11,7 +11,7 @@ use std::rc::Rc;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 
-use crate::page::{Element, Page};
+use crate::page::{split_id_prefix, Element, Page};
 
 /// A parsed HTML document.
 pub struct HtmlPage {
@@ -56,33 +56,11 @@ impl HtmlPage {
     }
 }
 
-/// Split `#id rest` into the id and the rest, when the selector starts with a plain id
-/// followed by a descendant combinator (or nothing) and is not a selector list.
-fn id_prefix(selector: &str) -> Option<(&str, &str)> {
-    let rest = selector.strip_prefix('#')?;
-    if selector.contains(',') {
-        return None;
-    }
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .unwrap_or(rest.len());
-    let (id, tail) = rest.split_at(end);
-    if id.is_empty() {
-        return None;
-    }
-    if tail.is_empty() {
-        return Some((id, ""));
-    }
-    let trimmed = tail.trim_start();
-    let descendant = tail.starts_with(' ') && !trimmed.starts_with(['>', '+', '~']);
-    descendant.then_some((id, trimmed))
-}
-
 impl Page for HtmlPage {
     type Element<'a> = HtmlElement<'a>;
 
     fn select<'a>(&'a self, selector: &str) -> Vec<HtmlElement<'a>> {
-        if let Some((id, rest)) = id_prefix(selector) {
+        if let Some((id, rest)) = split_id_prefix(selector) {
             let Some(scope) = self.by_id(id) else {
                 // The id index is exact, so a missing id means no match at all.
                 return Vec::new();

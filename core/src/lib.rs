@@ -11,6 +11,7 @@
 //! - [`page`]: the `Page` trait the extraction rules read documents through.
 //! - [`extract`]: the rules that turn a product page into an [`Observation`].
 //! - [`observation`]: what a page read yields, or why it could not be read.
+//! - [`reading`]: the JSON a page read is shown as (the `extract` command, the extension).
 //! - [`time`]: UTC instants passed in by callers (core reads no clock), product keys.
 //! - [`report`]: signed price reports, their canonical bytes, verification and replay rules.
 //! - [`reputation`]: reporter scores from confirmed and refuted reports and key age.
@@ -34,6 +35,7 @@ pub mod money;
 pub mod observation;
 pub mod page;
 pub mod price_text;
+pub mod reading;
 pub mod report;
 pub mod reputation;
 pub mod schedule;

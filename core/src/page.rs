@@ -56,3 +56,58 @@ pub fn collapse_whitespace(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Split `#id rest` into the id and the rest, when the selector starts with a plain id
+/// followed by a descendant combinator (or nothing) and is not a selector list.
+///
+/// Both backends answer such selectors by looking the id up first (as `getElementById`
+/// does: the first element carrying it) and searching only below it: it is what makes rules
+/// cheap on megabyte pages, and doing it the same way keeps the backends' answers equal even
+/// on pages that repeat an id.
+pub fn split_id_prefix(selector: &str) -> Option<(&str, &str)> {
+    let rest = selector.strip_prefix('#')?;
+    if selector.contains(',') {
+        return None;
+    }
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    let (id, tail) = rest.split_at(end);
+    if id.is_empty() {
+        return None;
+    }
+    if tail.is_empty() {
+        return Some((id, ""));
+    }
+    let trimmed = tail.trim_start();
+    let descendant = tail.starts_with(' ') && !trimmed.starts_with(['>', '+', '~']);
+    descendant.then_some((id, trimmed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_followed_by_descendants_splits_and_anything_else_does_not() {
+        assert_eq!(split_id_prefix("#a"), Some(("a", "")));
+        assert_eq!(split_id_prefix("#a .p span"), Some(("a", ".p span")));
+        assert_eq!(
+            split_id_prefix("#core-price_1  .x"),
+            Some(("core-price_1", ".x"))
+        );
+        assert_eq!(
+            split_id_prefix("#a > .p"),
+            None,
+            "a child combinator needs the id element itself"
+        );
+        assert_eq!(split_id_prefix("#a.box .p"), None);
+        assert_eq!(
+            split_id_prefix("#a .p, #b .p"),
+            None,
+            "selector lists are left whole"
+        );
+        assert_eq!(split_id_prefix("div#a .p"), None);
+        assert_eq!(split_id_prefix("# .p"), None);
+    }
+}

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use pricewatch_core::html::HtmlPage;
-use pricewatch_core::observation::{Observation, ReadError};
+use pricewatch_core::observation::ReadError;
+use pricewatch_core::reading::PageReading;
 use pricewatch_core::{extract, PageContext};
-use serde_json::{json, Value};
 
 /// Why `extract` could not produce an observation.
 #[derive(Debug, thiserror::Error)]
@@ -20,23 +20,34 @@ pub enum ExtractError {
     },
     #[error("{path}: {source}")]
     Page { path: String, source: ReadError },
+    #[error("{path}: cannot write the reading as JSON: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
 }
 
 impl ExtractError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            ExtractError::Read { .. } => ExitCode::from(1),
+            ExtractError::Read { .. } | ExtractError::Json { .. } => ExitCode::from(1),
             ExtractError::Page { .. } => ExitCode::from(3),
         }
     }
 }
 
 pub fn run(url: Option<&str>, file: &Path) -> ExitCode {
-    match extract_file(url, file) {
-        Ok(value) => {
+    let line = extract_file(url, file).and_then(|reading| {
+        serde_json::to_string(&reading).map_err(|source| ExtractError::Json {
+            path: file.display().to_string(),
+            source,
+        })
+    });
+    match line {
+        Ok(line) => {
             let mut out = std::io::stdout().lock();
             // A closed stdout (e.g. `| head`) is not worth a panic.
-            let _ = writeln!(out, "{value}");
+            let _ = writeln!(out, "{line}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -46,8 +57,9 @@ pub fn run(url: Option<&str>, file: &Path) -> ExitCode {
     }
 }
 
-/// Read `file` and describe it as the command's JSON object.
-pub fn extract_file(url: Option<&str>, file: &Path) -> Result<Value, ExtractError> {
+/// Read `file` as the command describes it: a product's observation or a robot check. Its
+/// JSON form is core's [`PageReading`], the same object the extension's wasm returns.
+pub fn extract_file(url: Option<&str>, file: &Path) -> Result<PageReading, ExtractError> {
     let path = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|source| ExtractError::Read {
         path: path.clone(),
@@ -58,39 +70,6 @@ pub fn extract_file(url: Option<&str>, file: &Path) -> Result<Value, ExtractErro
     let html = String::from_utf8_lossy(&bytes);
     let page = HtmlPage::parse(&html);
     let ctx = url.map(PageContext::from_url).unwrap_or_default();
-    match extract(&page, &ctx) {
-        Ok(obs) => Ok(observation_json(&obs)),
-        Err(ReadError::Blocked { marketplace, asin }) => Ok(json!({
-            "marketplace": marketplace,
-            "asin": asin,
-            "title": null,
-            "price": null,
-            "list_price": null,
-            "availability": "unknown",
-            "blocked": true,
-            "price_range": false,
-        })),
-        Err(source) => Err(ExtractError::Page { path, source }),
-    }
-}
-
-/// The documented shape, plus the richer fields an observation carries.
-pub fn observation_json(obs: &Observation) -> Value {
-    json!({
-        "marketplace": obs.marketplace,
-        "asin": obs.asin,
-        "title": obs.title,
-        "price": obs.price,
-        "list_price": obs.list_price,
-        "availability": obs.availability,
-        "blocked": false,
-        "price_range": obs.price_range.is_some(),
-        "range": obs.price_range,
-        "deal": obs.deal,
-        "price_in_cart": obs.price_in_cart,
-        "seller": obs.seller,
-        "condition": obs.condition,
-        "price_is_personal": obs.price_is_personal,
-        "pricing_flags": obs.pricing_flags,
-    })
+    PageReading::from_result(extract(&page, &ctx))
+        .map_err(|source| ExtractError::Page { path, source })
 }
