@@ -23,6 +23,7 @@ use crate::store::{points, products};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(resolve))
         .routes(routes!(list_products))
         .routes(routes!(get_product))
         .routes(routes!(get_history))
@@ -454,4 +455,62 @@ fn chart_csv(chart: &Chart) -> String {
         }
     }
     out
+}
+
+/// What the "paste a URL or ASIN" box holds.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ResolveParams {
+    /// An Amazon product URL of any shape and marketplace, or a bare ASIN.
+    pub q: String,
+    /// The marketplace for a bare ASIN (default `us`).
+    pub marketplace: Option<String>,
+}
+
+/// The product a pasted text names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Resolved {
+    pub marketplace: String,
+    pub asin: String,
+    /// The website's page for it.
+    pub path: String,
+}
+
+/// Turn a pasted Amazon URL (any marketplace, any URL shape) or ASIN into a product, with
+/// the same rules the extension and the crawler use.
+#[utoipa::path(
+    get,
+    path = "/api/resolve",
+    tag = "products",
+    params(ResolveParams),
+    responses(
+        (status = 200, description = "the product", body = Resolved),
+        (status = 400, description = "not an Amazon product URL or ASIN"),
+    )
+)]
+async fn resolve(
+    Query(params): Query<ResolveParams>,
+) -> Result<crate::error::AppJson<Resolved>, ApiError> {
+    let text = params.q.trim();
+    let (marketplace, asin) = if let Ok(asin) = Asin::parse(text) {
+        let marketplace = params
+            .marketplace
+            .as_deref()
+            .unwrap_or("us")
+            .parse::<Marketplace>()
+            .map_err(|e| ApiError::field("marketplace", e.to_string()))?;
+        (marketplace, asin)
+    } else {
+        let marketplace = Marketplace::from_url(text).map_err(|e| {
+            ApiError::field("q", format!("not an Amazon product link or ASIN: {e}"))
+        })?;
+        let asin = Asin::from_url(text).map_err(|_| {
+            ApiError::field("q", "this Amazon link names no product (no ASIN in it)")
+        })?;
+        (marketplace, asin)
+    };
+    Ok(crate::error::AppJson(Resolved {
+        marketplace: marketplace.code().to_owned(),
+        asin: asin.to_string(),
+        path: format!("/p/{}/{}", marketplace.code(), asin),
+    }))
 }

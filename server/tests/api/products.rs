@@ -258,3 +258,48 @@ both_engines!(
         assert_eq!(bad.status(), 400);
     }
 );
+
+both_engines!(
+    a_pasted_url_or_asin_resolves_to_the_product_page,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let cases = [
+            (
+                "https://www.amazon.co.uk/Some-Thing/dp/B08N5WRWNW/ref=sr_1_1?th=1",
+                "uk",
+            ),
+            ("https://m.amazon.de/gp/aw/d/B08N5WRWNW", "de"),
+            ("b08n5wrwnw", "us"),
+        ];
+        for (q, mkt) in cases {
+            let res = app
+                .client
+                .get(app.url("/api/resolve"))
+                .query(&[("q", q)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{q}");
+            let v: Value = res.json().await.unwrap();
+            assert_eq!(v["marketplace"], mkt, "{q}");
+            assert_eq!(v["asin"], "B08N5WRWNW");
+            assert_eq!(v["path"], format!("/p/{mkt}/B08N5WRWNW"));
+        }
+        for q in [
+            "https://www.ebay.com/itm/123",
+            "https://www.amazon.com/s?k=tv",
+            "hello",
+        ] {
+            let res = app
+                .client
+                .get(app.url("/api/resolve"))
+                .query(&[("q", q)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 400, "{q}");
+            let v: Value = res.json().await.unwrap();
+            assert_eq!(v["field"], "q", "{q}");
+        }
+    }
+);
