@@ -1,0 +1,70 @@
+// The review queue: reports the judge held or rejected, with its reasons and the reporter's
+// record; approve (publishes the price; alerts follow), reject, ban the key, re-crawl. Every
+// action lands in the audit log with who and when.
+import { api, h, fill, say, money, wasm, header, when, productPath, ApiError } from '/app.js';
+
+const status = document.getElementById('status');
+let mod = null;
+let filter = 'held';
+
+function action(label, path, confirmText, cls = 'secondary') {
+  return h('button', { type: 'button', class: cls, onclick: async () => {
+    if (confirmText && !confirm(confirmText)) return;
+    try {
+      await api(path, { method: 'POST' });
+      say(status, `${label}: done.`, 'ok');
+      load();
+    } catch (e) {
+      say(status, e instanceof ApiError ? e.message : `${label} failed: ${e.message}`);
+    }
+  } }, label);
+}
+
+function row(r) {
+  const record = r.reporter_record
+    ? `${r.reporter_record.confirmed} confirmed, ${r.reporter_record.refuted} refuted${r.reporter_record.banned ? ', banned' : ''}`
+    : '';
+  return h('tr', {},
+    h('td', {}, h('a', { href: productPath(r.marketplace, r.asin) }, r.title || r.asin),
+      h('div', { class: 'muted' }, `${r.marketplace.toUpperCase()} ${r.asin}`)),
+    h('td', { class: 'num' }, r.price_minor != null ? money(mod, r.marketplace, r.currency, r.price_minor) : 'no price'),
+    h('td', {}, r.decision, h('div', { class: 'muted' }, `suspicion ${r.suspicion.toFixed(2)}`)),
+    h('td', {}, h('ul', {}, r.reasons.map((x) => h('li', {}, x.replaceAll('_', ' '))))),
+    h('td', {}, h('code', { title: r.reporter }, `${r.reporter.slice(0, 12)}…`), h('div', { class: 'muted' }, record)),
+    h('td', {}, when(r.observed_at, true)),
+    h('td', {}, r.crawl ? `${r.crawl.state}${r.crawl.price_minor != null ? `: ${money(mod, r.marketplace, r.currency, r.crawl.price_minor)}` : ''}` : '—'),
+    h('td', {}, h('div', { class: 'row' },
+      filter === 'held' ? action('Approve', `/api/admin/reports/${r.report_id}/approve`, 'Publish this price? Alerts will follow.') : null,
+      filter === 'held' ? action('Reject', `/api/admin/reports/${r.report_id}/reject`) : null,
+      action('Re-crawl', `/api/admin/reports/${r.report_id}/recrawl`),
+      action('Ban key', `/api/admin/reporters/${r.reporter}/ban`, 'Ban this reporter key? Its reports will be rejected.', 'danger'))));
+}
+
+async function load() {
+  fill(document.getElementById('filters'), [['held', 'Held'], ['rejected', 'Rejected']].map(([v, l]) =>
+    h('button', { type: 'button', 'aria-pressed': String(v === filter), onclick: () => { filter = v; load(); } }, l)));
+  const table = document.getElementById('queue');
+  try {
+    const { reports } = await api(`/api/admin/reports?status=${filter}`);
+    fill(table,
+      h('caption', { class: 'muted' }, `${reports.length} ${filter} reports`),
+      h('thead', {}, h('tr', {}, ['Product', 'Price', 'Decision', 'Reasons', 'Reporter', 'Seen', 'Crawl', 'Actions']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, reports.map(row)));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) { location.assign(`/signin?next=${encodeURIComponent(location.pathname)}`); return; }
+    say(status, e instanceof ApiError && e.status === 403 ? 'This page is for admins.' : e.message);
+    fill(table);
+  }
+  try {
+    const { entries } = await api('/api/admin/audit?limit=50');
+    fill(document.getElementById('audit'), entries.map((a) =>
+      h('li', {}, when(a.at, true), ' — ', h('strong', {}, a.admin), ` ${a.action.replaceAll('_', ' ')} `, h('code', {}, a.target), a.detail ? ` ${a.detail}` : '')));
+  } catch { /* the queue's error already says why */ }
+}
+
+(async () => {
+  await header();
+  mod = await wasm();
+  load();
+})();
