@@ -1,7 +1,7 @@
 // Shared by every page: the API client, safe DOM building, the site header, money formatting.
 //
 // All text from the server (product titles come from Amazon pages and crowd reports) goes
-// into the page through textContent, never innerHTML, so it can never become markup.
+// into the page through textContent, never as HTML, so it can never become markup.
 
 /** An error answer from the API: `{error, message, field?}` plus the HTTP status. */
 export class ApiError extends Error {

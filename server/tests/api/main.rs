@@ -11,3 +11,4 @@ mod health;
 mod products;
 mod reporters;
 mod reports;
+mod web;

@@ -160,6 +160,8 @@ pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -
         database_url: database_url.clone(),
         ..Settings::default()
     };
+    // The website's files, wherever the tests run from.
+    settings.web.root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
     tweak(&mut settings);
     let clock = ManualClock::new(T0);
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
