@@ -33,6 +33,23 @@ pub enum Command {
     },
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Fill the database with demo products and a year of price history, so charts show at
+    /// once. Does nothing when the database already has products, unless `--force`.
+    Demo {
+        /// How many products, spread over every marketplace.
+        #[arg(long, default_value_t = 300)]
+        products: usize,
+        /// Days of history before today.
+        #[arg(long, default_value_t = 400)]
+        days: u32,
+        /// The generator's seed: the same seed gives the same catalogue.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Add the demo products even when the database already has products (demo
+        /// products already there are left as they are).
+        #[arg(long)]
+        force: bool,
+    },
     /// Read a saved Amazon product page and print what PriceWatch sees in it, as JSON.
     ///
     /// Exit status: 0 when the page was read (even with no price, or a robot-check page,
@@ -73,6 +90,23 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Migrate => match settings() {
             Ok(s) => commands::serve::migrate(s),
+            Err(code) => code,
+        },
+        Command::Demo {
+            products,
+            days,
+            seed,
+            force,
+        } => match settings() {
+            Ok(s) => commands::demo::run(
+                s,
+                commands::demo::DemoOptions {
+                    products: *products,
+                    days: *days,
+                    seed: *seed,
+                    force: *force,
+                },
+            ),
             Err(code) => code,
         },
     }

@@ -1,4 +1,5 @@
 //! One module per `pricewatch` subcommand.
 
+pub mod demo;
 pub mod extract;
 pub mod serve;
