@@ -7,6 +7,7 @@
 
 mod support;
 
+mod consensus;
 mod health;
 mod products;
 mod reporters;
