@@ -463,6 +463,13 @@ proptest! {
         } else {
             Decision::Hold
         };
+        // A large drop is never merely accepted, however trusted the key: it is what fires
+        // alerts, so it is at least verified.
+        let expected = if expected == Decision::Accept && v.reasons.contains(&Reason::LargeDrop) {
+            Decision::AcceptAndVerify
+        } else {
+            expected
+        };
         prop_assert_eq!(v.decision, expected);
     }
 }
