@@ -58,6 +58,7 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
+        let crawl_hosts = Arc::new(crate::crawler::HostBook::from_settings(&settings.crawler));
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -65,6 +66,7 @@ impl Application {
             metrics: crate::metrics::handle(),
             limits: Arc::new(RateLimiter::default()),
             charts: Arc::new(ChartCache::default()),
+            crawl_hosts,
         };
         Ok(Application { listener, state })
     }
@@ -85,13 +87,19 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // The crawler runs beside the server and stops once the server has.
+        let crawler = crate::crawler::start(&self.state).await;
         let app = router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        if let Some(crawler) = crawler {
+            crawler.stop().await;
+        }
+        served
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Settings {
     pub public_url: String,
     pub ingest: IngestSettings,
     pub log: LogSettings,
+    /// The verification crawler: base URLs, politeness, scheduling.
+    pub crawler: crate::crawler::CrawlerSettings,
     pub web: WebSettings,
 }
 
@@ -79,6 +81,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             ingest: IngestSettings::default(),
             log: LogSettings::default(),
+            crawler: crate::crawler::CrawlerSettings::default(),
             web: WebSettings::default(),
         }
     }

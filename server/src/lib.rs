@@ -8,6 +8,7 @@
 //! - [`routes`]: HTTP handlers, one module per resource, and the OpenAPI document.
 //! - [`ingest`]: verify, judge, store and publish signed reports.
 //! - [`store`]: SQL, one module per table family.
+//! - [`crawler`]: the verification crawler, its politeness and its crawl scheduling.
 //! - [`web`]: the website's files and their security headers.
 //! - [`error`]: the API error type and its one mapping to HTTP.
 //! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod crawler;
 pub mod db;
 pub mod error;
 pub mod ingest;

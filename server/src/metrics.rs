@@ -78,4 +78,15 @@ pub async fn refresh_gauges(state: &AppState) {
     if let Ok(n) = held {
         metrics::gauge!("queue_depth", "queue" => "held_reports").set(n as f64);
     }
+    if let Ok(stats) =
+        crate::store::crawl_jobs::queue_stats(&state.db.read, state.clock.now()).await
+    {
+        for s in stats {
+            let queue = format!("crawl_{}", s.kind);
+            metrics::gauge!("queue_depth", "queue" => queue.clone()).set(s.pending as f64);
+            metrics::gauge!("crawl_queue_due", "queue" => queue.clone()).set(s.due as f64);
+            metrics::gauge!("crawl_queue_oldest_due_seconds", "queue" => queue)
+                .set(s.oldest_due_ms as f64 / 1000.0);
+        }
+    }
 }

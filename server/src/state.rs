@@ -21,4 +21,6 @@ pub struct AppState {
     pub limits: Arc<RateLimiter>,
     /// Rendered product and history answers, keyed by ETag.
     pub charts: Arc<ChartCache>,
+    /// The crawler's per-host politeness and health (this replica's).
+    pub crawl_hosts: Arc<crate::crawler::HostBook>,
 }

@@ -8,6 +8,7 @@
 mod support;
 
 mod consensus;
+mod crawler;
 mod health;
 mod products;
 mod reporters;

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub database_url: String,
+    /// The running server's state, for tests that drive services (the crawler) by hand.
+    pub state: pricewatch_server::state::AppState,
     _guard: DbGuard,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -162,12 +164,16 @@ pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -
     };
     // The website's files, wherever the tests run from.
     settings.web.root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+    // Tests never crawl the real Amazon: crawler tests turn it on and point it at the
+    // fixture shop.
+    settings.crawler.enabled = false;
     tweak(&mut settings);
     let clock = ManualClock::new(T0);
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
         .await
         .expect("application builds");
     let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -177,6 +183,7 @@ pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -
         client: reqwest::Client::new(),
         clock,
         database_url,
+        state,
         _guard: guard,
         shutdown: Some(tx),
     }

@@ -1,0 +1,659 @@
+//! The verification crawler against the fixture shop: verdicts on held and published
+//! reports, politeness per host, back-off, and adaptive refresh scheduling.
+
+use std::time::{Duration, Instant};
+
+use pricewatch_core::{Marketplace, Span};
+use pricewatch_fixture_shop::{
+    spawn, ModeUpdate, ProductSpec, ProductState, Served, ShopConfig, ShopHandle,
+};
+use pricewatch_server::crawler::{admin, CrawlerSettings};
+use pricewatch_server::store::crawl_jobs::JobFilter;
+use serde_json::Value;
+
+use crate::both_engines;
+use crate::support::{spawn_app_with, Engine, Signer, TestApp, T0};
+
+const ASIN: &str = "B0FX000001";
+const LIST: i64 = 99_900;
+const DROP: i64 = 49_900;
+
+fn product(asin: &str, price: i64) -> ProductSpec {
+    ProductSpec {
+        marketplace: Marketplace::Us,
+        asin: asin.into(),
+        state: ProductState {
+            title: format!("Voltrix Creator 16 Laptop {asin}"),
+            price_minor: Some(price),
+            in_stock: true,
+        },
+    }
+}
+
+async fn shop_selling(products: Vec<ProductSpec>) -> ShopHandle {
+    spawn(ShopConfig {
+        products,
+        ..ShopConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A server whose crawler runs and reads the fixture shop, with the rate limit lifted and
+/// short back-offs unless `tweak` says otherwise. Refreshes are planned only at start (before
+/// any product exists), so only the jobs a test makes run.
+async fn crawling_app(
+    engine: Engine,
+    shop: &ShopHandle,
+    tweak: impl FnOnce(&mut CrawlerSettings),
+) -> TestApp {
+    let urls = shop.base_urls();
+    spawn_app_with(engine, move |s| {
+        let c = &mut s.crawler;
+        c.enabled = true;
+        c.base_urls = urls.into_iter().collect();
+        c.poll_interval_ms = 20;
+        c.per_host_rps = 0.0;
+        c.backoff_base_ms = 100;
+        c.seed_interval_secs = 3_600;
+        tweak(c);
+    })
+    .await
+}
+
+async fn scalar(app: &TestApp, query: &str) -> i64 {
+    sqlx::query_scalar(query)
+        .fetch_one(&app.state.db.read)
+        .await
+        .expect(query)
+}
+
+async fn text(app: &TestApp, query: &str) -> String {
+    sqlx::query_scalar(query)
+        .fetch_one(&app.state.db.read)
+        .await
+        .expect(query)
+}
+
+/// Wait until `query` counts at least one row, or fail after `limit`.
+async fn wait_for(app: &TestApp, query: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if scalar(app, query).await > 0 {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "still waiting after {limit:?} for: {query}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The product's history at $999 from a crawler-kind key an hour ago, 50 watchers; then
+/// `reporter` reports `price`. Returns the report's result.
+async fn history_then_report(app: &TestApp, reporter: &Signer, price: i64) -> Value {
+    let bot = Signer::new(31);
+    app.make_crawler(&bot).await;
+    let res = app
+        .post_reports(vec![bot.report(
+            "us",
+            ASIN,
+            Some(LIST),
+            T0 - Span::hours(1),
+        )])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.sql("UPDATE products SET subscribers = 50").await;
+    let res = app
+        .post_reports(vec![reporter.report("us", ASIN, Some(price), T0)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["results"][0].clone()
+}
+
+/// Counts the finished crawl job of report `id`.
+fn job_done(id: i64) -> String {
+    format!("SELECT COUNT(*) FROM crawl_jobs WHERE report_id = {id} AND done_at IS NOT NULL")
+}
+
+async fn job_of(app: &TestApp, report_id: i64) -> Value {
+    let jobs = admin::list_jobs(
+        &app.state,
+        &JobFilter {
+            report_id: Some(report_id),
+            limit: 10,
+            ..JobFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    serde_json::to_value(&jobs[0]).unwrap()
+}
+
+both_engines!(
+    a_fake_drop_from_a_fresh_key_is_held_then_refuted_and_nothing_changes,
+    |engine: Engine| async move {
+        let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+        let app = crawling_app(engine, &shop, |_| {}).await;
+        let mallory = Signer::new(32);
+        app.register(&mallory).await;
+
+        let result = history_then_report(&app, &mallory, DROP).await;
+        assert_eq!(result["status"], "held", "{result}");
+        let id = result["report_id"].as_i64().unwrap();
+        wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+
+        assert_eq!(
+            text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+            "refuted"
+        );
+        let key = mallory.public_key();
+        let record = format!("FROM reporters WHERE public_key = '{key}'");
+        assert_eq!(scalar(&app, &format!("SELECT refuted {record}")).await, 1);
+        assert_eq!(scalar(&app, &format!("SELECT confirmed {record}")).await, 0);
+        assert_eq!(
+            scalar(&app, "SELECT current_price FROM products").await,
+            LIST
+        );
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM price_points").await, 1);
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM outbox_events WHERE kind = 'price_changed'"
+            )
+            .await,
+            1,
+            "no price change was announced"
+        );
+        let job = job_of(&app, id).await;
+        assert!(job["done_at"].is_i64(), "{job}");
+        assert_eq!(job["result"]["verdict"], "refuted", "{job}");
+        assert_eq!(
+            job["result"]["observation"]["price"]["amount_minor"], LIST,
+            "{job}"
+        );
+        assert_eq!(
+            job["result"]["crawler_report"]["status"], "accepted",
+            "{job}"
+        );
+        let pages: Vec<_> = shop
+            .requests()
+            .into_iter()
+            .filter(|r| r.served == Served::Product)
+            .collect();
+        assert_eq!(pages.len(), 1);
+        assert!(pages[0]
+            .user_agent
+            .as_deref()
+            .is_some_and(|ua| ua.starts_with("PriceWatchBot/") && ua.contains("(+http")));
+    }
+);
+
+both_engines!(
+    a_genuine_drop_from_a_fresh_key_is_confirmed_within_seconds_and_published,
+    |engine: Engine| async move {
+        let shop = shop_selling(vec![product(ASIN, DROP)]).await;
+        let app = crawling_app(engine, &shop, |_| {}).await;
+        let alice = Signer::new(33);
+        app.register(&alice).await;
+
+        let result = history_then_report(&app, &alice, DROP).await;
+        assert_eq!(result["status"], "held", "{result}");
+        let id = result["report_id"].as_i64().unwrap();
+        let took = wait_for(&app, &job_done(id), Duration::from_secs(10)).await;
+
+        assert!(took < Duration::from_secs(5), "confirmed after {took:?}");
+        let key = alice.public_key();
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT confirmed FROM reporters WHERE public_key = '{key}'")
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(&app, "SELECT current_price FROM products").await,
+            DROP
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM outbox_events WHERE kind = 'price_changed' \
+                 AND payload LIKE '%\"new_price\":49900%'"
+            )
+            .await,
+            1,
+            "the drop is announced for the alert worker"
+        );
+        let view: Value = app
+            .get(&format!("/api/products/us/{ASIN}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["current_price"]["amount_minor"], DROP, "{view}");
+        assert_eq!(job_of(&app, id).await["result"]["verdict"], "confirmed");
+    }
+);
+
+both_engines!(
+    a_published_price_the_crawl_refutes_is_reverted_and_announced_for_corrections,
+    |engine: Engine| async move {
+        let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+        let app = crawling_app(engine, &shop, |_| {}).await;
+        let trusted = Signer::new(34);
+        app.make_trusted(&trusted).await;
+
+        // A trusted key's 40 % drop is published at once and verified.
+        let result = history_then_report(&app, &trusted, 59_900).await;
+        assert_eq!(result["decision"], "accept_and_verify", "{result}");
+        assert_eq!(result["status"], "accepted", "{result}");
+        let id = result["report_id"].as_i64().unwrap();
+        wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+
+        assert_eq!(
+            text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+            "refuted"
+        );
+        assert_eq!(
+            text(
+                &app,
+                &format!("SELECT status FROM price_points WHERE report_id = {id}")
+            )
+            .await,
+            "reverted"
+        );
+        assert_eq!(
+            scalar(&app, "SELECT current_price FROM products").await,
+            LIST
+        );
+        let key = trusted.public_key();
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT refuted FROM reporters WHERE public_key = '{key}'")
+            )
+            .await,
+            1
+        );
+        let event: String = text(
+            &app,
+            "SELECT payload FROM outbox_events WHERE kind = 'price_refuted'",
+        )
+        .await;
+        let event: Value = serde_json::from_str(&event).unwrap();
+        assert_eq!(event["refuted_price"], 59_900, "{event}");
+        assert_eq!(event["real_price"], LIST, "{event}");
+        assert_eq!(event["report_id"], id, "{event}");
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM outbox_events WHERE kind = 'price_changed'"
+            )
+            .await,
+            2,
+            "the crawl extends the restored point: no new change to announce"
+        );
+        let view: Value = app
+            .get(&format!("/api/products/us/{ASIN}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["current_price"]["amount_minor"], LIST, "{view}");
+        assert_eq!(
+            view["stats"]["lowest"]["price"], LIST,
+            "the refuted point left the history: {view}"
+        );
+    }
+);
+
+/// Gaps between consecutive requests, in µs.
+fn gaps(times: &[u64]) -> Vec<u64> {
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[tokio::test]
+async fn the_crawler_never_exceeds_the_per_host_rate() {
+    let asins: Vec<String> = (10..22).map(|i| format!("B0FX0000{i}")).collect();
+    let shop = shop_selling(asins.iter().map(|a| product(a, 1_999)).collect()).await;
+    let app = crawling_app(Engine::Sqlite, &shop, |c| {
+        c.per_host_rps = 4.0;
+        c.per_host_burst = 1;
+        c.concurrency = 4;
+        c.seed_interval_secs = 1;
+    })
+    .await;
+    let bot = Signer::new(35);
+    app.make_crawler(&bot).await;
+    let reports = asins
+        .iter()
+        .map(|a| bot.report("us", a, Some(1_999), T0))
+        .collect();
+    assert_eq!(app.post_reports(reports).await.status(), 200);
+
+    wait_for(
+        &app,
+        "SELECT CASE WHEN COUNT(*) >= 12 THEN 1 ELSE 0 END FROM crawl_jobs \
+         WHERE kind = 'refresh' AND done_at IS NOT NULL",
+        Duration::from_secs(20),
+    )
+    .await;
+
+    let log = shop.requests();
+    assert_eq!(
+        log.iter().filter(|r| r.served == Served::Product).count(),
+        12
+    );
+    let times: Vec<u64> = log.iter().map(|r| r.since_start_us).collect();
+    // 4 per second: 250 ms apart, less a little for the network's jitter.
+    let shortest = gaps(&times).into_iter().min().unwrap();
+    assert!(shortest >= 225_000, "two requests {shortest} µs apart");
+    // Any second holds at most 4 (the window is shortened by the same jitter allowance).
+    let most_in_a_second = times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u < t + 975_000)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        most_in_a_second <= 4,
+        "{most_in_a_second} requests within one second"
+    );
+    let span_s = (times[times.len() - 1] - times[0]) as f64 / 1e6;
+    let rate = (times.len() - 1) as f64 / span_s;
+    assert!(
+        rate <= 4.04,
+        "{rate:.3} requests per second on average (1 % for timing)"
+    );
+    assert_eq!(log[0].served, Served::Robots, "robots.txt is read first");
+}
+
+#[tokio::test]
+async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
+    let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+    shop.set_mode(&ModeUpdate {
+        robot_check: Some(true),
+        ..ModeUpdate::default()
+    });
+    let app = crawling_app(Engine::Sqlite, &shop, |c| {
+        c.backoff_base_ms = 200;
+        c.backoff_max_ms = 10_000;
+    })
+    .await;
+    let mallory = Signer::new(36);
+    app.register(&mallory).await;
+    let id = history_then_report(&app, &mallory, DROP).await["report_id"]
+        .as_i64()
+        .unwrap();
+
+    tokio::time::sleep(Duration::from_millis(3_300)).await;
+
+    let checks: Vec<u64> = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.served == Served::RobotCheck)
+        .map(|r| r.since_start_us)
+        .collect();
+    // 0, 0.2, 0.6, 1.4, 3.0 s (± 20 % jitter): the rate limit alone would allow hundreds.
+    assert!((4..=5).contains(&checks.len()), "{checks:?}");
+    let g = gaps(&checks);
+    assert!(g[0] >= 150_000, "{g:?}");
+    assert!(
+        g.windows(2).all(|w| w[1] as f64 >= w[0] as f64 * 1.3),
+        "back-off grows: {g:?}"
+    );
+    let host = &admin::host_health(&app.state)[0];
+    assert_eq!(host.robot_checks as usize, checks.len());
+    assert!(host.backing_off, "{host:?}");
+    assert!(host.robot_check_rate > 0.5, "{host:?}");
+    assert_eq!(
+        text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+        "held"
+    );
+
+    shop.set_mode(&ModeUpdate {
+        robot_check: Some(false),
+        ..ModeUpdate::default()
+    });
+    wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+    assert_eq!(
+        text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+        "refuted"
+    );
+    let host = &admin::host_health(&app.state)[0];
+    assert!(!host.backing_off && host.failures_in_row == 0, "{host:?}");
+    let job = job_of(&app, id).await;
+    assert_eq!(job["attempts"], checks.len() as i64 + 1, "{job}");
+}
+
+#[tokio::test]
+async fn service_unavailable_answers_back_the_host_off_too() {
+    let shop = shop_selling(vec![product(ASIN, DROP)]).await;
+    shop.set_mode(&ModeUpdate {
+        unavailable_next: Some(3),
+        ..ModeUpdate::default()
+    });
+    let app = crawling_app(Engine::Sqlite, &shop, |c| {
+        c.backoff_base_ms = 200;
+    })
+    .await;
+    let alice = Signer::new(37);
+    app.register(&alice).await;
+    let id = history_then_report(&app, &alice, DROP).await["report_id"]
+        .as_i64()
+        .unwrap();
+
+    wait_for(&app, &job_done(id), Duration::from_secs(10)).await;
+    assert_eq!(
+        text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+        "published"
+    );
+
+    let pages: Vec<_> = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.served != Served::Robots)
+        .collect();
+    let served: Vec<Served> = pages.iter().map(|r| r.served).collect();
+    assert_eq!(
+        served,
+        [
+            Served::Unavailable,
+            Served::Unavailable,
+            Served::Unavailable,
+            Served::Product
+        ]
+    );
+    let g = gaps(&pages.iter().map(|r| r.since_start_us).collect::<Vec<_>>());
+    assert!(
+        g[0] >= 150_000 && g[1] as f64 >= g[0] as f64 * 1.3 && g[2] as f64 >= g[1] as f64 * 1.3,
+        "{g:?}"
+    );
+    assert_eq!(admin::host_health(&app.state)[0].unavailable, 3);
+}
+
+#[tokio::test]
+async fn pages_robots_txt_forbids_are_not_fetched() {
+    let shop = shop_selling(vec![product(ASIN, DROP)]).await;
+    shop.set_robots_txt("User-agent: PriceWatchBot\nDisallow: /dp/\n\nUser-agent: *\nAllow: /\n");
+    let app = crawling_app(Engine::Sqlite, &shop, |_| {}).await;
+    let alice = Signer::new(38);
+    app.register(&alice).await;
+    let id = history_then_report(&app, &alice, DROP).await["report_id"]
+        .as_i64()
+        .unwrap();
+
+    wait_for(&app, &job_done(id), Duration::from_secs(10)).await;
+
+    assert_eq!(
+        job_of(&app, id).await["result"]["outcome"],
+        "disallowed_by_robots"
+    );
+    assert!(shop.requests().iter().all(|r| r.served == Served::Robots));
+    assert_eq!(
+        text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+        "held"
+    );
+}
+
+both_engines!(
+    an_admin_recrawl_queues_a_verification_ahead_of_the_rest,
+    |engine: Engine| async move {
+        let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+        let app = crawling_app(engine, &shop, |c| c.enabled = false).await;
+        let mallory = Signer::new(39);
+        app.register(&mallory).await;
+        let id = history_then_report(&app, &mallory, DROP).await["report_id"]
+            .as_i64()
+            .unwrap();
+
+        let queued = admin::recrawl_report(&app.state, id).await.unwrap();
+
+        assert_eq!(queued.report_id, id);
+        let pending = admin::list_jobs(
+            &app.state,
+            &JobFilter {
+                kind: Some("verify".into()),
+                done: Some(false),
+                limit: 10,
+                ..JobFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(pending.len(), 2, "the judge's job and the admin's");
+        assert_eq!(pending[0].id, queued.job_id);
+        assert!(pending[0].priority > pending[1].priority);
+        assert!(admin::recrawl_report(&app.state, id + 1_000).await.is_err());
+        assert!(admin::list_jobs(
+            &app.state,
+            &JobFilter {
+                kind: Some("other".into()),
+                limit: 10,
+                ..JobFilter::default()
+            }
+        )
+        .await
+        .is_err());
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with("queue_depth{queue=\"crawl_verify\"}") && l.ends_with(" 2")),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("crawl_queue_oldest_due_seconds"),
+            "{metrics}"
+        );
+    }
+);
+
+both_engines!(
+    volatile_products_are_refreshed_more_often_than_stable_ones_over_a_simulated_week,
+    |engine: Engine| async move {
+        const VOLATILE: &str = "B0FXVOLAT1";
+        const STABLE: &str = "B0FXSTABL1";
+        let shop = shop_selling(vec![product(VOLATILE, 10_000), product(STABLE, 10_000)]).await;
+        let app = crawling_app(engine, &shop, |c| c.enabled = false).await;
+        let crawler = pricewatch_server::crawler::Crawler::new(app.state.clone())
+            .await
+            .unwrap();
+        let shopper = Signer::new(40);
+        app.make_trusted(&shopper).await;
+        let shop_price = |asin: &str| shop.product(Marketplace::Us, asin).unwrap().price_minor;
+
+        // A week in half-hour steps. The volatile product's price moves every 3 hours; a
+        // shopper looks at both products twice a day; the crawler runs whatever is due.
+        let step = Span::minutes(30);
+        for i in 0..7 * 48 {
+            if i % 6 == 0 {
+                let moves = [10_000, 9_400, 9_900, 10_500, 9_800, 10_300];
+                shop.set_price(Marketplace::Us, VOLATILE, moves[(i / 6) % moves.len()]);
+            }
+            if i % 24 == 0 {
+                let now = app.clock_now();
+                let seen = vec![
+                    shopper.report("us", VOLATILE, shop_price(VOLATILE), now),
+                    shopper.report("us", STABLE, shop_price(STABLE), now),
+                ];
+                assert_eq!(app.post_reports(seen).await.status(), 200);
+            }
+            crawler.run_due(1_000).await.unwrap();
+            app.clock.advance(step);
+        }
+
+        // Crawls per product, as the shop saw them (verifications and refreshes alike).
+        let crawls = |asin: &str| {
+            let path = format!("/dp/{asin}");
+            shop.requests().iter().filter(|r| r.path == path).count()
+        };
+        let (volatile, stable) = (crawls(VOLATILE), crawls(STABLE));
+        eprintln!("crawls over the week: volatile {volatile}, stable {stable}");
+        assert!(
+            (1..=2).contains(&stable),
+            "a calm product waits the longest interval: {stable}"
+        );
+        assert!(
+            volatile >= 20 && volatile >= 10 * stable,
+            "volatile {volatile}, stable {stable}"
+        );
+        let interval = |asin: &str| {
+            format!(
+                "SELECT j.interval_ms FROM crawl_jobs j JOIN products p ON p.id = j.product_id \
+                 WHERE p.asin = '{asin}' AND j.kind = 'refresh' AND j.done_at IS NULL"
+            )
+        };
+        assert_eq!(
+            scalar(&app, &interval(STABLE)).await,
+            Span::days(7).as_millis()
+        );
+        let volatile_interval = scalar(&app, &interval(VOLATILE)).await;
+        assert!(
+            volatile_interval <= Span::hours(4).as_millis(),
+            "{volatile_interval} ms"
+        );
+        // Every change the crawler saw is history: the volatile product has many points.
+        assert!(
+            scalar(&app, "SELECT COUNT(*) FROM price_points p JOIN products q ON q.id = p.product_id WHERE q.asin = 'B0FXVOLAT1'").await >= 20
+        );
+    }
+);
+
+both_engines!(
+    the_crawler_keeps_one_identity_across_restarts,
+    |engine: Engine| async move {
+        let shop = shop_selling(vec![]).await;
+        let app = crawling_app(engine, &shop, |c| c.enabled = false).await;
+
+        let first = pricewatch_server::crawler::Crawler::new(app.state.clone())
+            .await
+            .unwrap();
+        let again = pricewatch_server::crawler::Crawler::new(app.state.clone())
+            .await
+            .unwrap();
+
+        assert_eq!(first.reporter_id(), again.reporter_id());
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM reporters WHERE kind = 'crawler'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM crawler_identity").await,
+            1
+        );
+    }
+);
