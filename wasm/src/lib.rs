@@ -42,9 +42,9 @@ pub mod text;
 
 pub use error::Error;
 
-/// Runs once when the module is instantiated.
+/// Runs once when the module is instantiated (not exported: there is nothing to call twice).
 #[cfg(feature = "panic-hook")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
-pub fn start() {
+fn start() {
     console_error_panic_hook::set_once();
 }

@@ -33,7 +33,7 @@ pub fn run(filter: &[String]) -> Result<()> {
     sh::cargo(&args)?;
     let rows = collect(&sh::root().join("target/criterion"))?;
     let table = render(&rows);
-    write_section(&sh::root().join("BENCHMARKS.md"), &table)?;
+    write_section(&sh::root().join("BENCHMARKS.md"), START, END, &table)?;
     println!("{table}");
     Ok(())
 }
@@ -167,16 +167,17 @@ fn render(rows: &[Row]) -> String {
     out
 }
 
-/// Replace the text between the markers, or append the section.
-fn write_section(path: &Path, section: &str) -> Result<()> {
+/// Replace the text between `start` and `end` (the markers `section` opens and closes with),
+/// or append the section: each bench command owns its markers, so one never erases another.
+pub fn write_section(path: &Path, start: &str, end: &str, section: &str) -> Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
-    let new = match (old.find(START), old.find(END)) {
+    let new = match (old.find(start), old.find(end)) {
         (Some(s), Some(e)) if s < e => {
             format!(
                 "{}{}{}",
                 &old[..s],
                 section.trim_end(),
-                &old[e + END.len()..]
+                &old[e + end.len()..]
             )
         }
         _ => format!("{}\n{}", old.trim_end(), section),

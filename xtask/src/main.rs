@@ -4,11 +4,14 @@
 //!   build, fuzzing for a bounded time, then every test suite).
 //! - `bench`: run the benchmarks and write their figures into `BENCHMARKS.md`.
 //! - `fuzz [SECONDS]`: run each fuzz target for a bounded time.
+//! - `build-wasm`: the wasm package the extension and the website load, into `dist/pkg/`.
+//! - `bench-wasm`: its size and page-reading time in Chromium, into `BENCHMARKS.md`.
 
 mod bench;
 mod fuzz;
 mod sh;
 mod test;
+mod wasm;
 
 use std::process::ExitCode;
 
@@ -18,8 +21,10 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
+        Some("build-wasm") => wasm::build(),
+        Some("bench-wasm") => wasm::bench(),
         _ => {
-            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS]>");
+            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm>");
             return ExitCode::from(2);
         }
     };

@@ -54,12 +54,12 @@ impl Frame {
         price_range: Option<(i64, i64)>,
         label: impl Fn(i64) -> String,
     ) -> Frame {
+        // Times a JavaScript number holds exactly: arithmetic on them cannot overflow, and
+        // the chart JSON never carries others.
+        const MAX_SAFE: i64 = (1 << 53) - 1;
+        let (t0, t1) = (t0.clamp(-MAX_SAFE, MAX_SAFE), t1.clamp(-MAX_SAFE, MAX_SAFE));
         // An empty range (a product first seen "now") still gets a drawable axis.
-        let t1 = if t1 > t0 {
-            t1
-        } else {
-            t0.saturating_add(3_600_000)
-        };
+        let t1 = if t1 > t0 { t1 } else { t0 + 3_600_000 };
         let plot_height = (height - MARGIN_TOP - X_LABEL_AREA).max(1.0);
         let target = (plot_height / Y_LABEL_PITCH).clamp(2.0, 8.0) as usize;
         let prices = price_range.map(|(lo, hi)| price_scale(lo, hi, target));
@@ -167,6 +167,16 @@ mod tests {
         let p = f.prices.as_ref().unwrap();
         assert_eq!(f.y_of(p.lo), f.bottom);
         assert_eq!(f.y_of(p.hi), f.top);
+    }
+
+    #[test]
+    fn absurd_times_are_clamped_rather_than_overflowing() {
+        let f = Frame::new(300.0, 150.0, (i64::MIN, i64::MAX), Some((1, 2)), |m| {
+            m.to_string()
+        });
+        assert!(f.t0 < f.t1);
+        assert!(f.time_at(f.left).is_some());
+        assert!(!f.time_labels.is_empty());
     }
 
     #[test]
