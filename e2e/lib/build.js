@@ -1,0 +1,37 @@
+// The build the tests run: the `pricewatch` and `fixture-shop` binaries and the unpacked
+// extension. `cargo xtask e2e` builds them and says so (E2E_PREBUILT=1); run by
+// hand, `npm test` builds them first through this file (`node lib/build.js`).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, EXTENSION_DIR, binary } from './paths.js';
+
+/** What the tests need, and whether each is there. */
+export function missing() {
+  return [binary('pricewatch'), binary('fixture-shop'), path.join(EXTENSION_DIR, 'manifest.json')].filter((f) => !existsSync(f));
+}
+
+/** Throw, naming what is missing, unless the build is there. */
+export function ensureBuilt() {
+  const gone = missing();
+  if (gone.length) {
+    throw new Error(`not built: ${gone.join(', ')}. Run \`cargo xtask e2e\`, or \`npm test\` in e2e/ (which builds first).`);
+  }
+}
+
+/** Build everything with cargo (incremental: quick when up to date). */
+export function build() {
+  const cargo = (args) => execFileSync('cargo', args, { cwd: ROOT, stdio: 'inherit' });
+  cargo(['build', '-p', 'pricewatch-server', '-p', 'pricewatch-fixture-shop', '--bins']);
+  cargo(['xtask', 'build-extension']);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.env.E2E_PREBUILT === '1') {
+    ensureBuilt();
+  } else {
+    build();
+  }
+}
