@@ -24,6 +24,10 @@ function wasm() {
   return ready;
 }
 
+// The reporter's secret seed and the bearer token live in storage.local: content scripts,
+// which run inside Amazon's pages, get no access to it (they ask this worker instead).
+chrome.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' }).catch(() => {});
+
 const version = chrome.runtime.getManifest().version;
 const reports = makeReporter({ wasm, version });
 
@@ -31,6 +35,27 @@ const reports = makeReporter({ wasm, version });
 async function rememberProduct(reading) {
   const product = { marketplace: reading.marketplace, asin: reading.asin, title: reading.title ?? null, price: reading.price ?? null, at: Date.now() };
   await chrome.storage.session.set({ lastProduct: product });
+}
+
+/** The product a page address names, by core's URL rules: `{marketplace, asin}` or `{}`. */
+async function productOfUrl(url) {
+  const found = (await wasm()).parse_asin_or_url(String(url));
+  return found?.marketplace && found?.asin ? { marketplace: found.marketplace, asin: found.asin } : {};
+}
+
+/**
+ * Today's price against the all-time low, and the alert price to suggest. The page's price
+ * (`price`) is fresher than the server's; without it the server's current price is used.
+ */
+function compare({ price = null, currency = null, product = null }) {
+  const lowest = product?.stats?.lowest?.price ?? null;
+  const current = price ?? product?.current_price?.amount_minor ?? null;
+  const suggestion = suggestThreshold({ current, lowest });
+  const money = currency ?? product?.currency ?? null;
+  return {
+    versus: versusLow(current, lowest),
+    suggestion: suggestion && { ...suggestion, text: toInputText(suggestion.minor, money), why: REASON_TEXT[suggestion.reason] },
+  };
 }
 
 /** Message handlers. `extensionOnly` ones are refused from content scripts. */
@@ -42,27 +67,25 @@ const handlers = {
   },
 
   async prefetch({ url, period }, sender) {
-    // Core's URL rules name the product before the page is read, so the server is asked
-    // while the content script is still loading its wasm module.
-    const found = (await wasm()).parse_asin_or_url(String(url));
-    if (found?.marketplace && found?.asin && sender.documentId) {
-      prefetch(sender.documentId, { marketplace: found.marketplace, asin: found.asin, period });
-    }
+    // early.js names the page as it starts loading: the server is asked while Amazon's page
+    // and then the content script's wasm module load.
+    const { marketplace, asin } = await productOfUrl(url);
+    if (marketplace && asin && sender.documentId) prefetch(sender.documentId, { marketplace, asin, period });
     return {};
   },
 
-  async history({ marketplace, asin, period, price, currency }, sender) {
+  async history({ url, marketplace, asin, period, price, currency }, sender) {
+    if (url != null) {
+      // Asked by page address as the content script starts, before it has read the page.
+      ({ marketplace, asin } = await productOfUrl(url));
+      if (!marketplace || !asin) return { status: 'unresolved' };
+    }
     const found = await historyFor(sender.documentId, { marketplace, asin, period });
-    // The page's price is fresher than the server's; the low is the all-time one.
-    const lowest = found.product?.stats?.lowest?.price ?? null;
-    const current = price ?? found.product?.current_price?.amount_minor ?? null;
-    const suggestion = suggestThreshold({ current, lowest });
-    const money = currency ?? found.product?.currency ?? null;
-    return {
-      ...found,
-      versus: versusLow(current, lowest),
-      suggestion: suggestion && { ...suggestion, text: toInputText(suggestion.minor, money), why: REASON_TEXT[suggestion.reason] },
-    };
+    return { marketplace, asin, ...found, ...compare({ price, currency, product: found.product }) };
+  },
+
+  async compare({ price, currency, product }) {
+    return compare({ price, currency, product });
   },
 
   async alerts({ marketplace, asin }) {

@@ -17,6 +17,7 @@
   const started = performance.now();
   const HOST_ID = 'pricewatch-panel';
   const PERIODS = [['30d', '1M'], ['90d', '3M'], ['1y', '1Y'], ['all', 'All']];
+  // early.js asks the service worker for this period as the page starts loading.
   const DEFAULT_PERIOD = '1y';
   const CHART_HEIGHT = 170;
   // Where the panel goes, nearest the buy box first.
@@ -97,7 +98,7 @@
         return String(minor);
       }
     };
-    const state = { period: DEFAULT_PERIOD, chart: null, loadId: 0, width: 0, pointer: null };
+    const state = { period: DEFAULT_PERIOD, chart: null, loadId: 0, width: 0, pointer: null, suggested: null };
 
     const host = h('div', { id: HOST_ID, 'data-state': 'loading', 'data-asin': asin });
     const root = host.attachShadow({ mode: 'open' });
@@ -214,11 +215,25 @@
       versus.className = `versus ${v.kind}`;
     }
 
-    async function show(period) {
+    /** Prefill the alert price with a suggestion, unless the shopper or an alert set it. */
+    function suggest(suggestion) {
+      if (!suggestion || (input.value && input.value !== state.suggested)) return;
+      input.value = suggestion.text;
+      state.suggested = suggestion.text;
+      why.textContent = `Suggested: ${suggestion.why}`;
+    }
+
+    /**
+     * Show `period`. `early` is the answer to the request the script sent by page address as
+     * it started; it is used when it names the product the page turned out to show.
+     */
+    async function show(period, early = null) {
       state.period = period;
       for (const b of periodButtons) b.setAttribute('aria-pressed', String(b.dataset.period === period));
       const id = ++state.loadId;
-      const answer = await send({ type: 'history', marketplace, asin, period, price, currency });
+      let answer = early ? await early : null;
+      const byAddress = Boolean(answer && !answer.error && answer.marketplace === marketplace && answer.asin === asin);
+      if (!byAddress) answer = await send({ type: 'history', marketplace, asin, period, price, currency });
       mark('history');
       if (id !== state.loadId) return; // a later click won
       if (answer.error) {
@@ -226,10 +241,18 @@
         say(note, 'PriceWatch could not load this product’s history.', 'quiet');
         return;
       }
-      if (answer.suggestion && !input.value) {
-        input.value = answer.suggestion.text;
-        why.textContent = `Suggested: ${answer.suggestion.why}`;
+      render(answer);
+      // Asked by address, the server's price was compared; the page's may be newer.
+      if (byAddress && price != null && price !== answer.product?.current_price?.amount_minor) {
+        const fresher = await send({ type: 'compare', price, currency, product: answer.product ?? null });
+        if (id !== state.loadId || fresher.error) return;
+        suggest(fresher.suggestion);
+        if (state.chart) renderVersus(fresher.versus, answer.product);
       }
+    }
+
+    function render(answer) {
+      suggest(answer.suggestion);
       if (answer.status === 'unknown') {
         state.chart = null;
         canvas.hidden = true;
@@ -285,6 +308,7 @@
       const first = answer.alerts.find((a) => a.threshold_text);
       if (first) {
         input.value = first.threshold_text;
+        state.suggested = null;
         why.textContent = '';
         save.textContent = 'Update alert';
       }
@@ -353,7 +377,7 @@
     }
   }
 
-  async function run(pw, styles) {
+  async function run(pw, styles, early = null) {
     const t = performance.now();
     const reading = pw.extract(location.href);
     mark('extract', t);
@@ -375,16 +399,17 @@
       .catch(quiet);
     if (shown.shown) return;
     shown.shown = true;
-    await Promise.all([shown.show(DEFAULT_PERIOD), shown.loadAlerts().catch(quiet)]);
+    await Promise.all([shown.show(DEFAULT_PERIOD, early), shown.loadAlerts().catch(quiet)]);
   }
 
   async function main() {
     if (window.top !== window || !looksLikeProductPage() || document.getElementById(HOST_ID)) return;
-    // Wakes the service worker and starts the history request while the module loads.
-    send({ type: 'prefetch', url: location.href, period: DEFAULT_PERIOD }).catch(quiet);
+    // The history, asked for by page address now, arrives while the wasm module loads (the
+    // service worker has usually fetched it already: early.js asked at document_start).
+    const early = send({ type: 'history', url: location.href, period: DEFAULT_PERIOD }).catch(() => null);
     const [pw, styles] = await Promise.all([loadWasm(), loadStyles()]);
     mark('wasm');
-    await run(pw, styles);
+    await run(pw, styles, early);
     // Amazon swaps variations without a page load: read again when the address changes.
     let href = location.href;
     setInterval(guard(async () => {

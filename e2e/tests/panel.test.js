@@ -112,7 +112,7 @@ test('a product the server has never seen says tracking started, and its report 
 
   assert.equal(await panel.settled(page), 'unknown');
   assert.match(await panel.part(page, '.note').innerText(), /Tracking started/);
-  assert.equal(await panel.part(page, 'input.threshold').inputValue(), '31.49', '10% below today');
+  await waitFor(async () => (await panel.part(page, 'input.threshold').inputValue()) === '31.49', { what: 'the suggestion: 10% below today' });
 
   const seen = await waitFor(() => world.server.get(`/api/products/us/${asin}`).catch(() => null), { what: 'the product on the server' });
   assert.equal(seen.current_price.amount_minor, 3499);

@@ -6,8 +6,14 @@
 //! - `fuzz [SECONDS]`: run each fuzz target for a bounded time.
 //! - `build-wasm`: the wasm package the extension and the website load, into `dist/pkg/`.
 //! - `bench-wasm`: its size and page-reading time in Chromium, into `BENCHMARKS.md`.
+//! - `build-extension`: the Chrome extension, unpacked in `dist/extension/` and zipped as
+//!   `dist/pricewatch-extension.zip`.
+//! - `e2e`: the end-to-end tests in `e2e/` (headless Chromium, server, shop, SMTP sink).
+//! - `bench-extension`: the extension's size and speed budgets, into `BENCHMARKS.md`.
 
 mod bench;
+mod e2e;
+mod extension;
 mod fuzz;
 mod sh;
 mod test;
@@ -23,8 +29,11 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
         Some("build-wasm") => wasm::build(),
         Some("bench-wasm") => wasm::bench(),
+        Some("build-extension") => extension::build(),
+        Some("e2e") => e2e::run(),
+        Some("bench-extension") => extension::bench(),
         _ => {
-            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm>");
+            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm | build-extension | e2e | bench-extension>");
             return ExitCode::from(2);
         }
     };

@@ -29,8 +29,11 @@ pub fn run() -> Result<()> {
     // Tests last, so the run closes on the test runner's summary.
     if sh::has("cargo", &["nextest", "--version"]) {
         sh::cargo(&["test", "--workspace", "--doc"])?;
-        sh::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
+        sh::cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])?;
     } else {
-        sh::cargo(&["test", "--workspace", "--no-fail-fast"])
+        sh::cargo(&["test", "--workspace", "--no-fail-fast"])?;
     }
+    // After the Rust suites: the whole system in headless Chromium (server, shop, SMTP sink,
+    // the built extension on https Amazon host names).
+    crate::e2e::run()
 }

@@ -8,10 +8,20 @@ import { HOSTS } from '../../lib/marketplaces.js';
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'manifest.json'), 'utf8'));
 
 test('the harness maps exactly the host names the shipped manifest matches', () => {
-  const matches = manifest.content_scripts[0].matches.map((m) => new URL(m.replace('/*', '/')).host).sort();
-  assert.deepEqual(matches, [...HOSTS].sort());
+  for (const script of manifest.content_scripts) {
+    const matches = script.matches.map((m) => new URL(m.replace('/*', '/')).host).sort();
+    assert.deepEqual(matches, [...HOSTS].sort());
+  }
 });
 
-test('the content script loads the classic wasm glue before itself', () => {
-  assert.deepEqual(manifest.content_scripts[0].js, ['pkg/pricewatch_wasm.nomodules.js', 'content.js']);
+test('the content script loads the classic wasm glue before itself, at document_idle', () => {
+  const main = manifest.content_scripts.find((s) => s.js.includes('content.js'));
+  assert.deepEqual(main.js, ['pkg/pricewatch_wasm.nomodules.js', 'content.js']);
+  assert.equal(main.run_at, 'document_idle');
+});
+
+test('the early script that wakes the worker runs alone at document_start', () => {
+  const early = manifest.content_scripts.find((s) => s.js.includes('early.js'));
+  assert.deepEqual(early.js, ['early.js']);
+  assert.equal(early.run_at, 'document_start');
 });
