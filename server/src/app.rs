@@ -30,6 +30,12 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Secrets(#[from] crate::auth::secrets::SecretsError),
+    #[error(transparent)]
+    Mailer(#[from] crate::mail::mailer::MailerError),
+    #[error("the webhook HTTP client: {0}")]
+    Webhooks(#[from] reqwest::Error),
 }
 
 /// A built application: database open and migrated, port bound, not yet serving.
@@ -51,6 +57,12 @@ impl Application {
     ) -> Result<Application, StartError> {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate(&settings.database_url).await?;
+        let secrets =
+            crate::auth::Secrets::load(&settings.auth.secret, &db.write, clock.now()).await?;
+        let mailer = crate::mail::Mailer::new(&settings.mail)?;
+        let webhooks = crate::webhooks::WebhookSender::new(Duration::from_secs(
+            settings.alerts.webhook_timeout_secs.max(1),
+        ))?;
         let listener =
             TcpListener::bind(settings.bind)
                 .await
@@ -67,6 +79,10 @@ impl Application {
             limits: Arc::new(RateLimiter::default()),
             charts: Arc::new(ChartCache::default()),
             crawl_hosts,
+            secrets: Arc::new(secrets),
+            mailer,
+            webhooks,
+            wakeup: Arc::new(crate::alerts::Wakeup::default()),
         };
         Ok(Application { listener, state })
     }
@@ -89,6 +105,8 @@ impl Application {
     ) -> std::io::Result<()> {
         // The crawler runs beside the server and stops once the server has.
         let crawler = crate::crawler::start(&self.state).await;
+        // So does the alert worker (its claims are leased, so stopping mid-round is safe).
+        let alert_workers = crate::alerts::spawn(self.state.clone());
         let app = router(self.state);
         let served = axum::serve(
             self.listener,
@@ -99,6 +117,7 @@ impl Application {
         if let Some(crawler) = crawler {
             crawler.stop().await;
         }
+        alert_workers.stop().await;
         served
     }
 }
@@ -110,6 +129,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::api::router())
         .merge(crate::web::router(&state.settings.web))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::alerts::worker::wake_on_ingest,
+        ))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http())
         .layer(RequestBodyLimitLayer::new(max_body))

@@ -26,6 +26,12 @@ pub struct Settings {
     /// The verification crawler: base URLs, politeness, scheduling.
     pub crawler: crate::crawler::CrawlerSettings,
     pub web: WebSettings,
+    /// Sign-in by email code or link, sessions, admins.
+    pub auth: crate::auth::AuthSettings,
+    /// The SMTP server alerts and sign-in codes are sent through.
+    pub mail: crate::mail::MailSettings,
+    /// The alert worker, delivery retries, digests and per-user limits.
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 /// Where the website's files are.
@@ -83,6 +89,9 @@ impl Default for Settings {
             log: LogSettings::default(),
             crawler: crate::crawler::CrawlerSettings::default(),
             web: WebSettings::default(),
+            auth: crate::auth::AuthSettings::default(),
+            mail: crate::mail::MailSettings::default(),
+            alerts: crate::alerts::AlertSettings::default(),
         }
     }
 }
@@ -282,6 +291,16 @@ mod tests {
         assert!(err.contains("bad.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("max_batchh"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_is_a_valid_settings_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pricewatch.example.toml");
+        let s = Settings::load_from(Some(&path), env(&[])).unwrap();
+        let d = Settings::default();
+        assert_eq!(s.alerts.cooldown_secs, d.alerts.cooldown_secs);
+        assert_eq!(s.auth.code_ttl_secs, d.auth.code_ttl_secs);
+        assert_eq!(s.mail.pool_size, d.mail.pool_size);
     }
 
     #[test]

@@ -10,11 +10,18 @@
 //! - [`store`]: SQL, one module per table family.
 //! - [`crawler`]: the verification crawler, its politeness and its crawl scheduling.
 //! - [`web`]: the website's files and their security headers.
+//! - [`auth`], [`accounts`]: passwordless sign-in, sessions, roles; account settings, export
+//!   and deletion.
+//! - [`subscriptions`], [`alerts`]: price alerts users manage, and the worker that turns price
+//!   changes into notifications and delivers them ([`mail`], [`webhooks`]).
 //! - [`error`]: the API error type and its one mapping to HTTP.
 //! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
 //! - [`cli`], [`commands`]: the `pricewatch` command.
 
+pub mod accounts;
+pub mod alerts;
 pub mod app;
+pub mod auth;
 pub mod chart_cache;
 pub mod cli;
 pub mod clock;
@@ -24,9 +31,12 @@ pub mod crawler;
 pub mod db;
 pub mod error;
 pub mod ingest;
+pub mod mail;
 pub mod metrics;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod subscriptions;
 pub mod web;
+pub mod webhooks;

@@ -23,4 +23,12 @@ pub struct AppState {
     pub charts: Arc<ChartCache>,
     /// The crawler's per-host politeness and health (this replica's).
     pub crawl_hosts: Arc<crate::crawler::HostBook>,
+    /// The HMAC key for sign-in codes and unsubscribe links, shared by every replica.
+    pub secrets: Arc<crate::auth::Secrets>,
+    /// The pooled SMTP mailer.
+    pub mailer: crate::mail::Mailer,
+    /// The webhook channel's HTTP client.
+    pub webhooks: crate::webhooks::WebhookSender,
+    /// Wakes this process's alert worker and delivery tasks at once.
+    pub wakeup: Arc<crate::alerts::Wakeup>,
 }

@@ -17,6 +17,11 @@ use crate::state::AppState;
         (name = "reporters", description = "Reporter keys that sign price reports"),
         (name = "reports", description = "Signed price reports from browsers and the crawler"),
         (name = "products", description = "Products, current prices and price history"),
+        (name = "auth", description = "Sign-in by emailed code or link; sessions"),
+        (name = "account", description = "The signed-in user: settings, export, deletion"),
+        (name = "subscriptions", description = "Price alerts and unsubscribe links"),
+        (name = "notifications", description = "Alerts sent, their delivery, test messages"),
+        (name = "admin", description = "The review queue (admins only)"),
     )
 )]
 struct ApiDoc;
@@ -27,6 +32,13 @@ pub fn router() -> Router<AppState> {
         .merge(super::reporters::router())
         .merge(super::reports::router())
         .merge(super::products::router())
+        .merge(super::auth::router())
+        .merge(super::account::router())
+        .merge(super::subscriptions::router())
+        .merge(super::notifications::router())
+        .merge(super::unsubscribe::router())
+        .merge(super::channels::router())
+        .merge(super::admin::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router.route(

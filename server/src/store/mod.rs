@@ -2,11 +2,15 @@
 //! inside one transaction when a change must land whole.
 
 pub mod crawl_jobs;
+pub mod notifications;
 pub mod outbox;
 pub mod points;
 pub mod products;
 pub mod reporters;
 pub mod reports;
+pub mod sessions;
+pub mod subscriptions;
+pub mod users;
 
 use crate::db::Backend;
 

@@ -7,10 +7,15 @@
 
 mod support;
 
+mod alerts;
+mod auth;
 mod consensus;
 mod crawler;
 mod health;
+mod mail;
 mod products;
 mod reporters;
 mod reports;
+mod smtp_sink;
+mod subscriptions;
 mod web;

@@ -70,7 +70,7 @@ impl Drop for TestApp {
 }
 
 /// Drops the test's PostgreSQL database (or removes its SQLite folder) when the test ends.
-struct DbGuard {
+pub struct DbGuard {
     pg_name: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -120,7 +120,7 @@ fn unique_name() -> String {
 }
 
 /// A fresh database URL for `engine`, and the guard that removes it.
-async fn fresh_database(engine: Engine) -> (String, DbGuard) {
+pub async fn fresh_database(engine: Engine) -> (String, DbGuard) {
     match engine {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");

@@ -1,0 +1,461 @@
+//! `cargo bench -p pricewatch-server --bench alerts`: the alert pipeline's figures, written
+//! into BENCHMARKS.md between `<!-- alerts:start -->` and `<!-- alerts:end -->`.
+//!
+//! 1. Match and enqueue: one price drop on a product with 100,000 armed subscribers, on
+//!    SQLite and (when reachable) PostgreSQL: the candidate range query, core's rules for
+//!    each, the state writes and the notification inserts, in one transaction.
+//! 2. Mail throughput: complete alert emails (HTML, text, inline chart PNG) through the
+//!    pooled mailer to the local SMTP sink.
+//! 3. Latency at idle: from posting an accepted report to the server until the alert is in
+//!    the sink, p50 and p99 over 100 drops.
+//!
+//! Not a criterion benchmark: each figure needs a database or sockets set up once, and is
+//! measured as wall time, the way a user experiences it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/smtp_sink.rs"]
+mod smtp_sink;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pricewatch_core::alert::{AlertContent, Channel, DedupeKey, Reasons, SubscriptionId};
+use pricewatch_core::history::PricePointId;
+use pricewatch_core::report::{Nonce, PriceReport};
+use pricewatch_core::{Asin, Availability, Currency, Marketplace, Money, Timestamp};
+use pricewatch_server::alerts::matching::match_and_enqueue;
+use pricewatch_server::alerts::worker::PriceChanged;
+use pricewatch_server::alerts::AlertSettings;
+use pricewatch_server::app::Application;
+use pricewatch_server::clock::{Clock, SystemClock};
+use pricewatch_server::config::Settings;
+use pricewatch_server::db::Db;
+use pricewatch_server::mail::chart::{self, Stretch};
+use pricewatch_server::mail::mailer::Outgoing;
+use pricewatch_server::mail::templates::{self, AlertMail, Links, ProductInfo};
+use pricewatch_server::mail::{MailSettings, Mailer};
+use serde_json::{json, Value};
+use smtp_sink::SmtpSink;
+
+const SUBSCRIBERS: i64 = 100_000;
+const START: &str = "<!-- alerts:start -->";
+const END: &str = "<!-- alerts:end -->";
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = Vec::new();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+        rows.push(match_row("SQLite", &sqlite).await);
+        let pg_admin = std::env::var("PRICEWATCH_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        match pg_database(&pg_admin).await {
+            Some(url) => {
+                rows.push(match_row("PostgreSQL", &url).await);
+                drop_pg(&pg_admin).await;
+            }
+            None => eprintln!("PostgreSQL not reachable at {pg_admin}: skipping its row"),
+        }
+        rows.push(mail_row(8, 4_000).await);
+        rows.push(mail_row(16, 4_000).await);
+        rows.push(latency_row(dir.path()).await);
+    });
+    let section = render(&rows);
+    print!("{section}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    write_section(&path, &section);
+}
+
+struct Row {
+    what: String,
+    figure: String,
+    target: &'static str,
+}
+
+async fn pg_database(admin: &str) -> Option<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin).await.ok()?;
+    let _ = sqlx::query("DROP DATABASE IF EXISTS pw_bench_alerts WITH (FORCE)")
+        .execute(&mut conn)
+        .await;
+    sqlx::query("CREATE DATABASE pw_bench_alerts")
+        .execute(&mut conn)
+        .await
+        .ok()?;
+    Some(format!("{admin}/pw_bench_alerts"))
+}
+
+async fn drop_pg(admin: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let _ = sqlx::query("DROP DATABASE IF EXISTS pw_bench_alerts WITH (FORCE)")
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+const INITIAL_STATE: &str = r#"{"armed":true,"latest":null,"last_alert":null,"pending":null}"#;
+
+/// 100,000 users with an armed subscription at $90.00 on one product priced $100.00; then
+/// one drop to $80.00 matched and enqueued, three times (state reset in between), median.
+async fn match_row(engine: &str, url: &str) -> Row {
+    let db = Db::connect(url).await.expect("db");
+    db.migrate(url).await.expect("migrate");
+    let exec = |sql: String| {
+        let pool = db.write.clone();
+        async move {
+            sqlx::query(&sql).execute(&pool).await.expect(&sql);
+        }
+    };
+    exec("INSERT INTO products (marketplace, asin, currency, current_price, created_at, updated_at) \
+          VALUES ('us', 'B0BENCH000', 'USD', 10000, 0, 0)"
+        .into())
+    .await;
+    exec(format!(
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {SUBSCRIBERS}) \
+         INSERT INTO users (email, role, created_at, updated_at) \
+         SELECT 'user' || n || '@example.org', 'user', 0, 0 FROM g"
+    ))
+    .await;
+    exec(format!(
+        "INSERT INTO subscriptions (user_id, product_id, target_kind, threshold, currency, \
+         back_in_stock, paused, armed, rearm_above, state, created_at, updated_at) \
+         SELECT u.id, p.id, 'at_or_below', 9000, 'USD', 0, 0, 1, 9180, '{INITIAL_STATE}', 0, 0 \
+         FROM users u CROSS JOIN products p"
+    ))
+    .await;
+    let product_id: i64 = sqlx::query_scalar("SELECT id FROM products")
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+    let rules = AlertSettings::default().rules();
+    let mut times = Vec::new();
+    let mut queued = 0;
+    for run in 0..3 {
+        exec("DELETE FROM notifications".into()).await;
+        exec(format!(
+            "UPDATE subscriptions SET state = '{INITIAL_STATE}', armed = 1, wake_at = NULL"
+        ))
+        .await;
+        let payload = PriceChanged {
+            product_id,
+            price_point_id: 1_000 + run,
+            currency: Currency::Usd,
+            old_price: Some(10_000),
+            new_price: Some(8_000),
+            old_availability: Some(Availability::InStock),
+            availability: Availability::InStock,
+            observed_at: Timestamp::from_millis(1_700_000_000_000 + run),
+        };
+        let started = Instant::now();
+        let mut tx = db.write.begin().await.unwrap();
+        queued = match_and_enqueue(
+            &mut tx,
+            product_id,
+            &payload,
+            &rules,
+            Timestamp::from_millis(1_700_000_000_000 + run),
+        )
+        .await
+        .expect("match and enqueue");
+        tx.commit().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let median = times[1];
+    eprintln!("{engine}: match and enqueue {queued} notifications: {times:?}");
+    Row {
+        what: format!(
+            "match and enqueue, 1 drop × {} subscribers ({engine}, one transaction)",
+            fmt_count(SUBSCRIBERS)
+        ),
+        figure: format!(
+            "{:.0} ms ({} notifications, {:.0} k/s)",
+            median.as_secs_f64() * 1e3,
+            fmt_count(i64::try_from(queued).unwrap_or(i64::MAX)),
+            queued as f64 / median.as_secs_f64() / 1e3
+        ),
+        target: "< 1 s",
+    }
+}
+
+/// A realistic alert email: HTML, text and a 90-day chart.
+fn alert_mail(i: usize) -> Outgoing {
+    let usd = |m| Money::new(m, Currency::Usd);
+    let content = AlertContent {
+        key: DedupeKey {
+            subscription: SubscriptionId(i as i64),
+            point: PricePointId(7),
+        },
+        channel: Channel::Email,
+        reasons: Reasons {
+            crossed: true,
+            ..Reasons::default()
+        },
+        price: usd(8_000),
+        price_seen_at: Timestamp::from_millis(0),
+        latest: usd(8_000),
+        threshold: Some(usd(9_000)),
+        previous: None,
+        merged_events: 1,
+    };
+    let day = 86_400_000;
+    let history: Vec<Stretch> = (0..90)
+        .map(|d| Stretch {
+            from: d * day,
+            to: (d + 1) * day,
+            price: Some(10_000 - (d % 7) * 150),
+        })
+        .collect();
+    let png = chart::render(&history, Some(9_000)).expect("chart");
+    let rendered = templates::alert(&AlertMail {
+        product: ProductInfo {
+            title: Some("Noise-cancelling headphones, black"),
+            marketplace: Marketplace::Us,
+            asin: "B0BENCH000",
+            amazon_url: "https://www.amazon.com/dp/B0BENCH000".into(),
+            chart_url: "https://pricewatch.test/product/us/B0BENCH000".into(),
+        },
+        alert: &content,
+        old_price: Some(usd(10_000)),
+        all_time_low: Some(usd(7_999)),
+        chart_cid: Some("chart"),
+        links: Links {
+            unsubscribe: "https://pricewatch.test/api/unsubscribe/s1.abc".into(),
+            manage: "https://pricewatch.test/account".into(),
+        },
+    });
+    Outgoing {
+        to: format!("user{i}@example.org"),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        inline_png: Some(("chart".into(), png)),
+        unsubscribe_url: Some("https://pricewatch.test/api/unsubscribe/s1.abc".into()),
+        message_id: Some(format!("<notification-{i}@pricewatch.test>")),
+    }
+}
+
+async fn mail_row(pool: u32, messages: usize) -> Row {
+    let sink = SmtpSink::start().await;
+    let mailer = Mailer::new(&MailSettings {
+        smtp_port: sink.port(),
+        pool_size: pool,
+        ..MailSettings::default()
+    })
+    .expect("mailer");
+    let mails: Vec<Arc<Outgoing>> = (0..messages).map(|i| Arc::new(alert_mail(i))).collect();
+    let bytes = mails[0].html.len()
+        + mails[0].text.len()
+        + mails[0].inline_png.as_ref().map_or(0, |p| p.1.len());
+    // Warm the pool.
+    mailer.send(&mails[0]).await.expect("send");
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for m in &mails[1..] {
+        let m = Arc::clone(m);
+        let mailer = mailer.clone();
+        set.spawn(async move { mailer.send(&m).await });
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("task").expect("sent");
+    }
+    let elapsed = started.elapsed();
+    sink.wait_for_count(messages, Duration::from_secs(5)).await;
+    let rate = (messages - 1) as f64 / elapsed.as_secs_f64();
+    Row {
+        what: format!(
+            "mail throughput, pool of {pool} connections to the local SMTP sink ({} KB alert with chart)",
+            bytes / 1024
+        ),
+        figure: format!("{rate:.0} messages/s"),
+        target: ">= 500 messages/s",
+    }
+}
+
+/// One server on SQLite with the system clock; a user subscribed at $90.00; the price goes
+/// $100 → $80 → $100 → ... (cooldown off), and every drop is timed from the POST to the
+/// message in the sink.
+async fn latency_row(dir: &std::path::Path) -> Row {
+    const DROPS: usize = 100;
+    let sink = SmtpSink::start().await;
+    let url = format!("sqlite://{}", dir.join("latency.db").display());
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: url.clone(),
+        ..Settings::default()
+    };
+    settings.mail.smtp_port = sink.port();
+    settings.alerts.cooldown_secs = 0;
+    settings.crawler.enabled = false;
+    let app = Application::build(settings).await.expect("app");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).json(&body).send();
+
+    let seed = [7u8; 32];
+    let key = pricewatch_core::report::ReporterKey::from_seed(&seed).to_string();
+    post("/api/reporters", json!({"public_key": key}))
+        .await
+        .unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    sqlx::query("UPDATE reporters SET kind = 'crawler'")
+        .execute(&db.write)
+        .await
+        .unwrap();
+    post("/api/auth/email", json!({"email": "bench@example.org"}))
+        .await
+        .unwrap();
+    let mail = sink.wait_for(1, Duration::from_secs(10)).await.remove(0);
+    let code = mail.subject().rsplit(' ').next().unwrap().to_owned();
+    let signed: Value = post(
+        "/api/auth/verify",
+        json!({"email": "bench@example.org", "code": code, "client": "extension"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = signed["token"].as_str().unwrap().to_owned();
+    client
+        .post(format!("{base}/api/subscriptions"))
+        .bearer_auth(&token)
+        .json(&json!({"marketplace": "us", "asin": "B0BENCH000", "threshold_minor": 9_000}))
+        .send()
+        .await
+        .unwrap();
+
+    let mut nonce = 1u128;
+    let mut report = |price: i64| {
+        nonce += 1;
+        let r = PriceReport {
+            marketplace: Marketplace::Us,
+            asin: Asin::parse("B0BENCH000").unwrap(),
+            price: Some(Money::new(price, Currency::Usd)),
+            currency: Currency::Usd,
+            availability: Availability::InStock,
+            observed_at: SystemClock.now(),
+            client_version: "bench".into(),
+            nonce: Nonce::from_bytes(nonce.to_be_bytes()),
+        };
+        json!({"reports": [serde_json::to_value(r.sign(&seed)).unwrap()]})
+    };
+    let mut samples = Vec::with_capacity(DROPS);
+    for _ in 0..DROPS {
+        post("/api/reports", report(10_000)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let before = sink.count();
+        let started = Instant::now();
+        let res = post("/api/reports", report(8_000)).await.unwrap();
+        assert!(res.status().is_success());
+        sink.wait_for_count(before + 1, Duration::from_secs(10))
+            .await;
+        let arrived = sink.messages()[before].at;
+        samples.push(arrived.duration_since(started));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = stop.send(());
+    samples.sort();
+    let p =
+        |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    Row {
+        what: format!(
+            "latency, accepted report → alert in the inbox, at idle ({DROPS} drops, SQLite)"
+        ),
+        figure: format!(
+            "p50 {:.0} ms, p99 {:.0} ms",
+            p(0.50).as_secs_f64() * 1e3,
+            p(0.99).as_secs_f64() * 1e3
+        ),
+        target: "p99 < 2 s",
+    }
+}
+
+fn fmt_count(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The same machine line `cargo xtask bench` writes: figures mean little without it.
+fn machine_line() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let kb: f64 = s.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb / 1024.0 / 1024.0)
+        })
+        .unwrap_or(0.0);
+    let out = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let date = out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let rustc = out("rustc", &["--version"]);
+    format!("{date} on {cpu}, {cores} cores, {mem_gib:.0} GiB RAM, {rustc}")
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{START}");
+    let _ = writeln!(
+        out,
+        "### alerts (`cargo bench -p pricewatch-server --bench alerts`)\n"
+    );
+    let _ = writeln!(out, "Measured {}, release build.\n", machine_line());
+    let _ = writeln!(out, "| what | measured | target |");
+    let _ = writeln!(out, "|---|---:|---|");
+    for r in rows {
+        let _ = writeln!(out, "| {} | {} | {} |", r.what, r.figure, r.target);
+    }
+    let _ = writeln!(out, "{END}");
+    out
+}
+
+/// Replace the text between the markers, or append the section.
+fn write_section(path: &std::path::Path, section: &str) {
+    let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+    let new = match (old.find(START), old.find(END)) {
+        (Some(s), Some(e)) if s < e => format!(
+            "{}{}{}",
+            &old[..s],
+            section.trim_end(),
+            &old[e + END.len()..]
+        ),
+        _ => format!("{}\n\n{}", old.trim_end(), section),
+    };
+    if let Err(e) = std::fs::write(path, new) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}
