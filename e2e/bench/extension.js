@@ -77,7 +77,7 @@ async function main() {
       extract.push(awake.extract);
     }
     const out = {
-      browser: (await cdp.send('Browser.getVersion')).product.replace('HeadlessChrome', 'Chromium'),
+      browser: (await cdp.send('Browser.getVersion')).product.replace(/^(Headless)?Chrome\//, 'Chromium '),
       first_render_ms: cold,
       warm_first_render_ms: warm,
       extract_ms: extract,

@@ -63,6 +63,7 @@ test('pointing at the chart reads out that day and its price', async () => {
 
   assert.match(readout, /^\d{4}-\d{2}-\d{2}: (\$\d+\.\d\d|out of stock|no price shown|not tracked yet)/);
   assert.equal(await panel.part(page, '.cursor').isVisible(), true);
+  await screenshot(panel.part(page, '.pw'), 'panel-hover');
   await page.close();
 });
 
