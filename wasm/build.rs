@@ -5,10 +5,12 @@
 
 use std::error::Error;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let pages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/pages");
+    // Read when the script runs, not baked in when it is compiled: a build script binary can
+    // be reused from a shared target directory by a checkout at another path.
+    let pages = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../core/tests/pages");
     println!("cargo::rerun-if-changed={}", pages.display());
     let mut names: Vec<String> = std::fs::read_dir(&pages)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
