@@ -2,8 +2,10 @@
 //! them is told (by the channels the alert reached), alerts not yet sent are withdrawn, and
 //! every affected subscription's state is restored by core's rules so the real drop alerts.
 //!
-//! The crawler calls [`send_for_refuted_point`] inside the transaction in which it records
-//! the refutation, so the correction is queued exactly when the refutation lands.
+//! The crawler records a refutation with a `price_refuted` outbox event; the alert worker
+//! takes it in the product's event order and calls [`send_for_refuted_point`] in the
+//! transaction that marks it done, so corrections are queued exactly once. Callers that
+//! refute a price some other way can call it inside their own transaction.
 
 use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@ use pricewatch_core::history::PricePointId;
 use pricewatch_core::{Availability, Money, Timestamp};
 use sqlx::AnyConnection;
 
-use super::worker::{ClaimedEvent, PriceChanged};
+use super::worker::{ClaimedEvent, PriceChanged, PriceRefuted, PRICE_REFUTED};
 use crate::db::Backend;
 use crate::state::AppState;
 use crate::store::notifications::{self, channel, kind, status, NewNotification};
@@ -162,7 +162,6 @@ pub async fn match_and_enqueue(
 #[tracing::instrument(skip(state, worker, event), fields(event_id = event.id, product_id = event.product_id))]
 pub async fn process(state: &AppState, worker: &str, event: &ClaimedEvent) -> anyhow::Result<u64> {
     let now = state.clock.now();
-    let payload: PriceChanged = serde_json::from_str(&event.payload)?;
     let mut tx = state.db.write.begin().await?;
     lock_product(&mut tx, state.db.backend, event.product_id).await?;
     let still_ours: Option<i64> = sqlx::query_scalar(&format!(
@@ -177,14 +176,36 @@ pub async fn process(state: &AppState, worker: &str, event: &ClaimedEvent) -> an
         tracing::warn!("claim lost before processing; another worker has the event");
         return Ok(0);
     }
-    let queued = match_and_enqueue(
-        &mut tx,
-        event.product_id,
-        &payload,
-        &state.settings.alerts.rules(),
-        now,
-    )
-    .await?;
+    let queued = if event.kind == PRICE_REFUTED {
+        let refuted: PriceRefuted = serde_json::from_str(&event.payload)?;
+        let real = PriceEvent {
+            point: PricePointId(refuted.real_point_id.unwrap_or(refuted.price_point_id)),
+            price: refuted.real_price.map(|m| Money::new(m, refuted.currency)),
+            availability: refuted.availability,
+            at: refuted.observed_at,
+        };
+        super::corrections::send_for_refuted_point(
+            &mut tx,
+            state.db.backend,
+            &state.settings.alerts,
+            event.product_id,
+            PricePointId(refuted.price_point_id),
+            real,
+            now,
+        )
+        .await?
+        .queued
+    } else {
+        let payload: PriceChanged = serde_json::from_str(&event.payload)?;
+        match_and_enqueue(
+            &mut tx,
+            event.product_id,
+            &payload,
+            &state.settings.alerts.rules(),
+            now,
+        )
+        .await?
+    };
     sqlx::query(
         "UPDATE outbox_events SET done_at = $1, claimed_by = NULL, claimed_until = NULL WHERE id = $2",
     )

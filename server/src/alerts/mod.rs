@@ -18,8 +18,9 @@
 //!   second task per replica claims due rows under a lease, sends them (pooled SMTP, or a
 //!   signed webhook POST), and retries temporary failures with exponential backoff; a
 //!   permanent refusal marks the row failed, which the user sees in `GET /api/notifications`.
-//! - **Corrections** ([`corrections`]): when a published price is refuted, everyone alerted
-//!   on it is told, and their alert state restored.
+//! - **Corrections** ([`corrections`]): when a published price is refuted (the crawler's
+//!   `price_refuted` event, taken in the same per-product order), everyone alerted on it is
+//!   told, and their alert state restored.
 
 pub mod corrections;
 pub mod delivery;

@@ -136,10 +136,19 @@ async fn round(state: &AppState, worker: &str, stop: &watch::Receiver<bool>) -> 
     Ok(())
 }
 
-/// A claimed "price changed" event.
+/// The outbox event kinds the alert worker consumes, in one per-product order: price changes
+/// (from ingest and the crawler) and refutations of published prices (from the crawler).
+pub const EVENT_KINDS: [&str; 2] = [outbox::PRICE_CHANGED, PRICE_REFUTED];
+
+/// The crawler's event for a published price it refuted (see `crawler::verdict`).
+pub const PRICE_REFUTED: &str = "price_refuted";
+
+/// A claimed event.
 #[derive(Debug, Clone)]
 pub struct ClaimedEvent {
     pub id: i64,
+    /// `price_changed` or `price_refuted`.
+    pub kind: String,
     pub product_id: i64,
     pub payload: String,
     pub attempts: i64,
@@ -155,6 +164,20 @@ pub struct PriceChanged {
     pub new_price: Option<i64>,
     pub old_availability: Option<pricewatch_core::Availability>,
     pub availability: pricewatch_core::Availability,
+    pub observed_at: Timestamp,
+}
+
+/// The payload of a `price_refuted` event: the refuted point and what the crawl saw.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceRefuted {
+    pub product_id: i64,
+    /// The refuted (now reverted) point: the one alerts were sent on.
+    pub price_point_id: i64,
+    pub currency: pricewatch_core::Currency,
+    pub real_price: Option<i64>,
+    pub availability: pricewatch_core::Availability,
+    /// The point that now holds the crawled truth, if one was stored.
+    pub real_point_id: Option<i64>,
     pub observed_at: Timestamp,
 }
 
@@ -179,18 +202,19 @@ pub async fn claim_events(
     let rows = sqlx::query(&format!(
         "UPDATE outbox_events SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT e.id FROM outbox_events e \
-            WHERE e.done_at IS NULL AND e.kind = $3 \
+            WHERE e.done_at IS NULL AND e.kind IN ($3, $6) \
             AND (e.claimed_until IS NULL OR e.claimed_until < $4) \
             AND NOT EXISTS (SELECT 1 FROM outbox_events o WHERE o.product_id = e.product_id \
-                AND o.kind = $3 AND o.done_at IS NULL AND o.id < e.id) \
+                AND o.kind IN ($3, $6) AND o.done_at IS NULL AND o.id < e.id) \
             ORDER BY e.id LIMIT $5{skip_locked}) \
-         RETURNING id, product_id, payload, attempts"
+         RETURNING id, kind, product_id, payload, attempts"
     ))
     .bind(worker)
     .bind((now + lease).as_millis())
-    .bind(outbox::PRICE_CHANGED)
+    .bind(EVENT_KINDS[0])
     .bind(now.as_millis())
     .bind(limit)
+    .bind(EVENT_KINDS[1])
     .fetch_all(conn)
     .await?;
     let mut events: Vec<ClaimedEvent> = rows
@@ -198,6 +222,7 @@ pub async fn claim_events(
         .map(|r| {
             Ok(ClaimedEvent {
                 id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
                 product_id: r.try_get("product_id")?,
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,

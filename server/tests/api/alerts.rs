@@ -541,6 +541,13 @@ both_engines!(
             .await
             .unwrap();
         let mut tx = db.write.begin().await.unwrap();
+        // Write first: on SQLite that takes the write lock at once (waiting for the server's
+        // worker if need be) instead of failing to upgrade a read lock later.
+        sqlx::query("UPDATE products SET version = version WHERE id = $1")
+            .bind(product_id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         let summary = pricewatch_server::alerts::corrections::send_for_refuted_point(
             &mut tx,
             db.backend,
@@ -852,3 +859,72 @@ async fn three_replicas_send_each_of_ten_thousand_subscribers_exactly_one_email(
         server.kill().await;
     }
 }
+
+both_engines!(
+    the_crawlers_price_refuted_event_sends_corrections_in_event_order,
+    |engine: Engine| async move {
+        let (app, sink) = app_with_sink(engine).await;
+        let bot = trusted_bot(&app, 82).await;
+        let token = sign_in(&app, &sink, "misled@example.org").await;
+        let id = subscribe(&app, &token, threshold(9_000)).await;
+        observe(&app, &bot, ASIN, Some(10_000)).await;
+        app.clock.advance(Span::minutes(1));
+        observe(&app, &bot, ASIN, Some(1_000)).await;
+        wait_alerts(&sink, "misled@example.org", 1).await;
+        let fake_point = app.count("SELECT MAX(id) FROM price_points").await;
+        let product_id = app.count("SELECT id FROM products").await;
+
+        // What the crawler's verdict writes: the truth as a new point (its price_changed
+        // event), the fake point reverted, and a price_refuted event after it.
+        app.clock.advance(Span::minutes(5));
+        observe(&app, &bot, ASIN, Some(9_950)).await;
+        let real_point = app.count("SELECT MAX(id) FROM price_points").await;
+        app.sql(&format!(
+            "UPDATE price_points SET status = 'reverted' WHERE id = {fake_point}"
+        ))
+        .await;
+        let payload = json!({
+            "product_id": product_id, "marketplace": "us", "asin": ASIN,
+            "price_point_id": fake_point, "report_id": 1, "currency": "USD",
+            "refuted_price": 1_000, "refuted_availability": "in_stock",
+            "real_price": 9_950, "availability": "in_stock",
+            "real_point_id": real_point, "observed_at": app.clock_now().as_millis(),
+        });
+        app.sql(&format!(
+            "INSERT INTO outbox_events (kind, product_id, price_point_id, payload, created_at) \
+             VALUES ('price_refuted', {product_id}, {fake_point}, '{payload}', {})",
+            app.clock_now().as_millis()
+        ))
+        .await;
+
+        let got = wait_alerts(&sink, "misled@example.org", 2).await;
+        assert!(
+            got[1].subject().starts_with("Sorry"),
+            "{}",
+            got[1].subject()
+        );
+        assert!(got[1].text().contains("$99.50"), "{}", got[1].text());
+        let deadline = std::time::Instant::now() + MAIL_WAIT;
+        while app
+            .count("SELECT COUNT(*) FROM outbox_events WHERE done_at IS NULL")
+            .await
+            > 0
+        {
+            assert!(std::time::Instant::now() < deadline, "events left undone");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sub: Value = app
+            .get_as(&token, &format!("/api/subscriptions/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(sub["armed"], true);
+        tokio::time::sleep(QUIET).await;
+        assert_eq!(
+            alerts_to(&sink, "misled@example.org").len(),
+            2,
+            "one correction"
+        );
+    }
+);
