@@ -6,7 +6,7 @@
 export const HOST = '#pricewatch-panel';
 
 /**
- * Wait until the panel has finished its first render, and return its state: `ready`,
+ * Wait until the panel (on `page`, a Page or a Frame) has finished its first render, and return its state: `ready`,
  * `unknown` (tracking started), `offline`, `offline-cached` or `error`.
  */
 export async function settled(page, { timeout = 20000 } = {}) {
@@ -45,12 +45,16 @@ export async function chartPixels(page) {
   }, HOST);
 }
 
-/** Move the pointer to `fraction` (0..1) across the chart; the read-out's text afterwards. */
+/**
+ * Move the pointer to `fraction` (0..1) across the chart; the read-out's text afterwards.
+ * `page` may be a Page or a Frame (the panel inside frame.html).
+ */
 export async function hover(page, fraction) {
+  const mouse = (typeof page.page === 'function' ? page.page() : page).mouse;
   const canvas = part(page, 'canvas');
   const box = await canvas.boundingBox();
   const before = await part(page, '.readout').textContent();
-  await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
+  await mouse.move(box.x + box.width * fraction, box.y + box.height / 2);
   await page.waitForFunction(
     ([hostSelector, old]) => document.querySelector(hostSelector)?.shadowRoot?.querySelector('.readout')?.textContent !== old,
     [HOST, before],

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorld, panel, screenshot, waitFor, CORPUS_DIR } from '../lib/index.js';
+import { startWorld, panel, screenshot, waitFor, request, CORPUS_DIR } from '../lib/index.js';
 
 let world;
 let product;
@@ -137,6 +137,29 @@ test('a robot-check page shows no panel and reports nothing', async () => {
   assert.equal(Object.keys(lastReported).some((k) => k.startsWith('de:')), false);
   assert.equal(queue.length, 0);
   assert.deepEqual(await world.server.sql('SELECT COUNT(*) AS n FROM reports'), reportsBefore);
+  world.front.unserve(url);
+  await page.close();
+});
+
+test('on a page whose CSP forbids wasm, the panel is drawn in an extension frame and the page is left as it was', async () => {
+  const url = `https://www.amazon.com/Strict-Policy/dp/${product.asin}`;
+  const html = await request('GET', `${world.shop.url}/dp/${product.asin}`);
+  world.front.serve(url, html, { headers: { 'content-security-policy': "default-src 'self'; script-src 'self'; frame-src 'none'" } });
+  const count = `SELECT COUNT(*) AS n FROM reports r JOIN products p ON p.id = r.product_id WHERE p.asin = '${product.asin}'`;
+  const reportsBefore = await world.server.sql(count);
+  const page = await world.browser.open(url);
+
+  await page.locator(`${panel.HOST}[data-mode="frame"]`).waitFor({ state: 'attached' });
+  const frame = await waitFor(() => page.frames().find((f) => f.url().includes('/frame.html')), { what: 'the panel frame' });
+
+  assert.equal(await panel.settled(frame), 'ready');
+  assert.ok((await panel.chartPixels(frame)).ink > 2000);
+  await waitFor(async () => (await panel.part(page, 'iframe').boundingBox())?.height > 200, { what: 'the frame sized to the panel' });
+  assert.match(await panel.hover(frame, 0.5), /^\d{4}-\d{2}-\d{2}: /);
+  assert.equal(await page.locator('#productTitle').innerText(), product.title);
+  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(await world.server.sql(count), reportsBefore, 'a page the extension cannot read is not reported');
+  await screenshot(page.locator(panel.HOST), 'panel-in-frame');
   world.front.unserve(url);
   await page.close();
 });

@@ -318,6 +318,8 @@ mod tests {
         for file in [
             "background.js",
             "content.js",
+            "panel.js",
+            "frame.html",
             "early.js",
             "pkg/pricewatch_wasm.nomodules.js",
             "popup.html",
