@@ -27,6 +27,38 @@ async function token() {
   return auth?.[world.server.url]?.token;
 }
 
+test('setting an alert in the panel while signed out opens the toolbar popup to sign in', async () => {
+  const page = await world.browser.open(world.front.productUrl('us', ASIN));
+  await panel.settled(page);
+  const cdp = await world.browser.context.newCDPSession(page);
+  const popups = async () => (await cdp.send('Target.getTargets')).targetInfos
+    .filter((t) => t.type === 'page' && t.url === world.browser.extensionUrl('popup.html'));
+  assert.deepEqual(await popups(), []);
+
+  await panel.part(page, 'button.save').click();
+
+  assert.match(await panel.part(page, '.alert-msg').innerText(), /Sign in first/);
+  // The toolbar popup is not a tab Playwright lists; Chrome's own target list shows it.
+  await waitFor(async () => (await popups()).length === 1, { what: 'the toolbar popup' });
+  await page.close();
+});
+
+test('the popup opened for a tab offers the alert on the product that tab shows', async () => {
+  const page = await world.browser.open(world.front.productUrl('us', ASIN));
+  await panel.settled(page);
+  const worker = await world.browser.serviceWorker();
+  const [tabId] = await worker.evaluate(async (url) => (await chrome.tabs.query({ url })).map((t) => t.id), world.front.productUrl('us', ASIN));
+
+  const popup = await world.browser.openPopup(`tab=${tabId}`);
+
+  assert.equal(await popup.locator('#title').innerText(), TITLE);
+  assert.equal(await popup.locator('#price').innerText(), '$49.99');
+  assert.equal(await popup.locator('#signin').isVisible(), true, 'signed out: the sign-in form');
+  assert.equal(await popup.locator('#save').isDisabled(), true);
+  await popup.close();
+  await page.close();
+});
+
 test('signing in from the popup with the emailed code and one click on the suggested price creates the alert', async () => {
   const page = await world.browser.open(world.front.productUrl('us', ASIN));
   await panel.settled(page);

@@ -14,6 +14,7 @@ before(async () => {
   [seen] = await world.server.productsOn('us');
   await world.shop.setProduct('us', seen.asin, { title: seen.title, priceMinor: seen.priceMinor });
   await world.shop.setProduct('us', 'B0E2EOFF01', { title: 'E2E travel mug', priceMinor: 1899 });
+  await world.shop.setProduct('us', 'B0E2EOFF02', { title: 'E2E lunch box', priceMinor: 2499 });
   // Seen once while the server is up: its history is saved for later.
   const page = await world.browser.open(world.front.productUrl('us', seen.asin));
   assert.equal(await panel.settled(page), 'ready');
@@ -53,20 +54,31 @@ test('with the server down, a product never seen shows a quiet message and the p
   await page.close();
 });
 
-test('reports read while the server is down wait in the queue and are sent by the retry alarm once it is back', async () => {
+test('reports read while the server is down wait in the queue and are sent together by the retry alarm once it is back', async () => {
+  const second = await world.browser.open(world.front.productUrl('us', 'B0E2EOFF02'));
+  assert.equal(await panel.reportOutcome(second), 'queued');
+  await second.close();
   const { queue } = await waitFor(async () => {
     const stored = await world.browser.extensionStorage(['queue']);
-    return stored.queue?.some((q) => q.signed.report.asin === 'B0E2EOFF01') && stored;
-  }, { what: 'the queued report' });
+    const asins = (stored.queue ?? []).map((q) => q.signed.report.asin);
+    return asins.includes('B0E2EOFF01') && asins.includes('B0E2EOFF02') && stored;
+  }, { what: 'both reports queued' });
   const worker = await world.browser.serviceWorker();
   const alarm = await waitFor(() => worker.evaluate(() => chrome.alarms.get('pricewatch-flush-reports')), { what: 'the retry alarm' });
   assert.ok(alarm.scheduledTime > Date.now() - 1000);
-  assert.ok(queue.length >= 1);
+  assert.equal(queue.length, 2);
+  const posted = [];
+  const listener = (request) => {
+    if (request.url().endsWith('/api/reports')) posted.push(request.postDataJSON());
+  };
+  world.browser.context.on('request', listener);
 
   await world.server.start();
 
   // Chrome fires alarms no sooner than 30 s after they are set.
-  await waitFor(() => world.server.sql(`SELECT r.status FROM reports r JOIN products p ON p.id = r.product_id WHERE p.asin = 'B0E2EOFF01'`)
-    .then((rows) => rows.length > 0), { timeoutMs: 90_000, intervalMs: 500, what: 'the queued report on the server' });
+  await waitFor(() => world.server.sql(`SELECT COUNT(*) AS n FROM reports r JOIN products p ON p.id = r.product_id WHERE p.asin IN ('B0E2EOFF01', 'B0E2EOFF02')`)
+    .then(([{ n }]) => n === 2), { timeoutMs: 90_000, intervalMs: 500, what: 'the queued reports on the server' });
   await waitFor(async () => ((await world.browser.extensionStorage(['queue'])).queue ?? []).length === 0, { what: 'an empty queue' });
+  world.browser.context.off('request', listener);
+  assert.deepEqual(posted.map((body) => body.reports.map((r) => r.report.asin).sort()), [['B0E2EOFF01', 'B0E2EOFF02']], 'one batch');
 });

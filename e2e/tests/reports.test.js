@@ -4,7 +4,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, panel, waitFor, screenshot } from '../lib/index.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startWorld, panel, waitFor, screenshot, CORPUS_DIR } from '../lib/index.js';
 
 let world;
 
@@ -101,5 +103,35 @@ test('with contributing switched off in the options page, pages are shown but no
   assert.deepEqual(await world.server.sql(`SELECT COUNT(*) AS n FROM products WHERE asin = 'B0E2EREP03'`), [{ n: 0 }]);
   await options.check('#contribute');
   await page.close();
+  await options.close();
+});
+
+for (const [page, what] of [['us-prime-exclusive-member-price', 'a members-only price'], ['h13-mx-parent-price-range-endash', 'a price range']]) {
+  test(`a page showing ${what} gets its panel but is never reported`, async () => {
+    const side = JSON.parse(readFileSync(path.join(CORPUS_DIR, `${page}.json`), 'utf8'));
+    world.front.serve(side.url, readFileSync(path.join(CORPUS_DIR, `${page}.html`), 'utf8'));
+    const tab = await world.browser.open(side.url);
+
+    assert.equal(await panel.reportOutcome(tab), 'not_reportable');
+    await panel.settled(tab);
+    const { lastReported = {}, queue = [] } = await world.browser.extensionStorage(['lastReported', 'queue']);
+    assert.equal(`${side.expect.marketplace}:${side.expect.asin}` in lastReported, false);
+    assert.equal(queue.some((q) => q.signed.report.asin === side.expect.asin), false);
+    assert.deepEqual(await world.server.sql(`SELECT COUNT(*) AS n FROM products WHERE asin = '${side.expect.asin}'`), [{ n: 0 }]);
+    world.front.unserve(side.url);
+    await tab.close();
+  });
+}
+
+test('an address that is not an http(s) server is refused in the options page, and the old one kept', async () => {
+  const options = await world.browser.openOptions();
+  await options.fill('#server-url', 'ftp://prices.example.org');
+
+  await options.click('#server-form button[type=submit]');
+
+  await options.locator('#server-msg.bad').waitFor();
+  assert.match(await options.locator('#server-msg').innerText(), /http:\/\/ or https:\/\//);
+  const { settings } = await world.browser.extensionStorage('settings');
+  assert.equal(settings.serverUrl, world.server.url);
   await options.close();
 });

@@ -74,7 +74,9 @@ export function reporter({ wasm, version, log = console }) {
     const stored = await chrome.storage.local.get('queue');
     lastReported[id] = { price: reading.price?.amount_minor ?? null, availability: reading.availability, at: now };
     await chrome.storage.local.set({ queue: queue.enqueue(stored.queue, item, now), lastReported });
-    flush();
+    // While a retry is pending (the server failed), the report waits for it: every page view
+    // must not knock on a server that is down, nor push the retry further back.
+    if (!(await chrome.alarms.get(FLUSH_ALARM))) flush();
     return 'queued';
   }
 
