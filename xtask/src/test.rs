@@ -24,7 +24,8 @@ pub fn run() -> Result<()> {
     // The wasm crate: lints for its target, browser tests in headless Chromium, and the
     // release package built and run there as the extension runs it.
     crate::wasm::test()?;
-    let seconds = std::env::var("PRICEWATCH_FUZZ_SECONDS").unwrap_or_else(|_| "30".into());
+    // Not PRICEWATCH_*: the server reads every such variable as a setting.
+    let seconds = std::env::var("FUZZ_SECONDS").unwrap_or_else(|_| "30".into());
     crate::fuzz::run(Some(&seconds))?;
     // Tests last, so the run closes on the test runner's summary.
     if sh::has("cargo", &["nextest", "--version"]) {
