@@ -308,8 +308,8 @@ const PriceWatchPanel = (() => {
         } else if (answer.error) {
           say(alertMsg, answer.message || 'The alert could not be saved.', 'bad');
         } else {
-          say(alertMsg, `Alert saved: you will get an email when it costs ${fmt(answer.alert.threshold_minor)} or less.`, 'good');
           await loadAlerts();
+          say(alertMsg, `Alert saved: you will get an email when it costs ${fmt(answer.alert.threshold_minor)} or less.`, 'good');
         }
       } finally {
         save.disabled = false;

@@ -171,8 +171,8 @@ $('alert-form').addEventListener('submit', (event) => {
         type: 'subscribe', marketplace: product.marketplace, asin: product.asin,
         amount: $('threshold').value, currency: product.currency,
       });
-      say($('alert-msg'), `Alert saved: an email when it costs ${fmt(product.marketplace, alert.threshold_minor)} or less.`, 'good');
       await showAlerts();
+      say($('alert-msg'), `Alert saved: an email when it costs ${fmt(product.marketplace, alert.threshold_minor)} or less.`, 'good');
     } finally {
       $('save').disabled = !view.signedIn;
     }

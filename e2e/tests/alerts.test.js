@@ -91,12 +91,17 @@ test('signing in from the popup with the emailed code and one click on the sugge
   await page.close();
 });
 
-test('the panel shows the alert, and changing its price there updates the same alert', async () => {
+test('the panel shows the alert, refuses a price it cannot read, and changing the price there updates the same alert', async () => {
   const page = await world.browser.open(world.front.productUrl('us', ASIN));
   await panel.settled(page);
   await panel.part(page, '.my-alerts li[data-alert-id]').waitFor();
   assert.match(await panel.part(page, '.my-alerts').innerText(), /Your alert: at or below \$44\.99/);
   assert.equal(await panel.part(page, 'input.threshold').inputValue(), '44.99');
+
+  await panel.part(page, 'input.threshold').fill('cheap please');
+  await panel.part(page, 'button.save').click();
+  await panel.part(page, '.alert-msg.bad').waitFor();
+  assert.match(await panel.part(page, '.alert-msg').innerText(), /Enter a price/);
 
   await panel.part(page, 'input.threshold').fill('45,50');
   await panel.part(page, 'button.save').click();

@@ -54,7 +54,7 @@ export function reporter({ wasm, version, log = console }) {
    * queued (`off`, `blocked`, `repeat`, `not_reportable`) or `queued`.
    */
   async function observe(reading, now = Date.now()) {
-    const { contribute } = await getSettings();
+    const { contribute } = await getSettings({ fresh: true });
     if (!contribute) return 'off';
     if (!reading || reading.blocked) return 'blocked';
     const id = `${reading.marketplace}:${reading.asin}`;

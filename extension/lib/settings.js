@@ -51,8 +51,12 @@ globalThis.chrome?.storage?.onChanged.addListener((changes, area) => {
   if (area === 'local' && changes.settings) cached = null;
 });
 
-/** The current settings, defaults filled in. */
-export function getSettings() {
+/**
+ * The current settings, defaults filled in. `fresh`: read storage now rather than trust the
+ * copy in memory (for the privacy switch, which must hold from the moment it is saved).
+ */
+export function getSettings({ fresh = false } = {}) {
+  if (fresh) cached = null;
   cached ??= chrome.storage.local.get('settings').then(({ settings }) => ({ ...DEFAULTS, ...(settings || {}) }));
   return cached;
 }
