@@ -167,7 +167,7 @@ const PriceWatchPanel = (() => {
       return `Price history from ${dateText(chart.start)}: lowest ${fmt(s.lowest.price)}, highest ${fmt(s.highest.price)}, average ${fmt(s.avg)}.`;
     }
 
-    function renderStats(chart, product) {
+    function renderStats(chart) {
       stats.replaceChildren();
       const s = chart?.stats;
       const label = state.period === 'all' ? 'all time' : PERIODS.find(([p]) => p === state.period)?.[1] ?? '';
@@ -177,8 +177,6 @@ const PriceWatchPanel = (() => {
           h('div', {}, h('dt', {}, `Highest ${label}`), h('dd', {}, fmt(s.highest.price))),
           h('div', {}, h('dt', {}, `Average ${label}`), h('dd', {}, fmt(s.avg))));
       }
-      const low = product?.stats?.lowest;
-      stats.dataset.allTimeLow = low ? String(low.price) : '';
     }
 
     function renderVersus(v, product) {
@@ -261,7 +259,7 @@ const PriceWatchPanel = (() => {
       }
       state.chart = answer.chart;
       draw();
-      renderStats(answer.chart, answer.product);
+      renderStats(answer.chart);
       renderVersus(answer.versus, answer.product);
       setState(answer.status === 'offline' ? 'offline-cached' : 'ready');
       done();
