@@ -8,14 +8,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, EXTENSION_DIR, binary } from './paths.js';
 
-/** What the tests need, and whether each is there. */
-export function missing() {
-  return [binary('pricewatch'), binary('fixture-shop'), path.join(EXTENSION_DIR, 'manifest.json')].filter((f) => !existsSync(f));
+/** What the tests need (the extension only when `extension`) that is not there. */
+export function missing({ extension = true } = {}) {
+  const needed = [binary('pricewatch'), binary('fixture-shop')];
+  if (extension) needed.push(path.join(EXTENSION_DIR, 'manifest.json'));
+  return needed.filter((f) => !existsSync(f));
 }
 
 /** Throw, naming what is missing, unless the build is there. */
-export function ensureBuilt() {
-  const gone = missing();
+export function ensureBuilt({ extension = true } = {}) {
+  const gone = missing({ extension });
   if (gone.length) {
     throw new Error(`not built: ${gone.join(', ')}. Run \`cargo xtask e2e\`, or \`npm test\` in e2e/ (which builds first).`);
   }

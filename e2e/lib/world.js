@@ -21,7 +21,7 @@ import { ensureBuilt } from './build.js';
  * `deviceScaleFactor`. Returns `{sink, shop, server, front, browser, dir, close()}`.
  */
 export async function startWorld({ name = 'world', demo = null, crawler = false, settings = {}, extension = undefined, browser = true, deviceScaleFactor = 1 } = {}) {
-  ensureBuilt();
+  ensureBuilt({ extension: browser && extension !== false });
   const dir = mkdtempSync(path.join(os.tmpdir(), `pricewatch-e2e-${name}-`));
   const world = { dir, closers: [] };
   const onClose = (fn) => world.closers.unshift(fn);
