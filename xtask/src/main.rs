@@ -1,5 +1,6 @@
 //! `cargo xtask <chore>`: the project's chores, so that the README's commands need only cargo.
 //!
+//! - `run`: build everything and serve it on SQLite with demo data (the README's run command).
 //! - `test`: everything CI checks, in the order that fails fastest (format, lints, wasm
 //!   build, fuzzing for a bounded time, then every test suite).
 //! - `bench`: run the benchmarks and write their figures into `BENCHMARKS.md`.
@@ -15,6 +16,7 @@ mod bench;
 mod e2e;
 mod extension;
 mod fuzz;
+mod run;
 mod sh;
 mod test;
 mod wasm;
@@ -24,6 +26,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(),
         Some("test") => test::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(),
         Some("bench-extension") => extension::bench(),
         _ => {
-            eprintln!("usage: cargo xtask <test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm | build-extension | e2e | bench-extension>");
+            eprintln!("usage: cargo xtask <run | test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm | build-extension | e2e | bench-extension>");
             return ExitCode::from(2);
         }
     };
