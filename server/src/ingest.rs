@@ -248,7 +248,7 @@ pub async fn ingest(
         ..JudgeConfig::default()
     };
     let mut tx = state.db.write.begin().await?;
-    let results = Batch::load(&mut tx, state.db.backend, &checked, now)
+    let results = Batch::load(&mut tx, state.db.backend, &checked, config.history_len, now)
         .await?
         .run(&mut tx, &config, &checked)
         .await?;
@@ -304,6 +304,7 @@ struct Pending {
 
 /// The batch: its reporters and locked products, what it decided, and the ids written.
 struct Batch {
+    backend: Backend,
     now: Timestamp,
     reporters: HashMap<String, Reporter>,
     slots: HashMap<ProductKey, Slot>,
@@ -319,6 +320,7 @@ impl Batch {
         conn: &mut AnyConnection,
         backend: Backend,
         checked: &[Checked],
+        history_len: usize,
         now: Timestamp,
     ) -> Result<Batch, ApiError> {
         let keys: Vec<&str> = {
@@ -345,7 +347,7 @@ impl Batch {
             .into_iter()
             .collect();
         let locked = lock_products(conn, backend, &product_keys, now).await?;
-        let mut recent = recent_points(conn, backend, &locked).await?;
+        let mut recent = recent_points(conn, backend, &locked, history_len).await?;
         let slots = locked
             .into_iter()
             .map(|product| {
@@ -361,6 +363,7 @@ impl Batch {
             })
             .collect();
         Ok(Batch {
+            backend,
             now,
             reporters,
             slots,
@@ -405,7 +408,7 @@ impl Batch {
             answers.push((at, word, verdict));
         }
         self.flush(conn, checked).await?;
-        touch_reporters(conn, &self.reporters, self.now).await?;
+        touch_reporters(conn, self.backend, &self.reporters, self.now).await?;
         answers
             .into_iter()
             .map(|(at, word, verdict)| {
@@ -741,6 +744,16 @@ fn placeholders(rows: usize, cols: usize) -> String {
     out
 }
 
+/// Row locks for rows this transaction will update (non-key columns only): serializes
+/// writers to a product or reporter on PostgreSQL without blocking, or being blocked by,
+/// transactions that merely insert rows referencing it. SQLite has one writer already.
+fn lock_for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR NO KEY UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
 /// Rows per statement for `cols` values per row.
 fn rows_per_statement(cols: usize) -> usize {
     (MAX_PARAMS / cols).max(1)
@@ -794,7 +807,8 @@ async fn first_replay(
     let mut first = None;
     for chunk in known.chunks(rows_per_statement(2)) {
         let sql = format!(
-            "SELECT reporter_id, nonce FROM reports WHERE (reporter_id, nonce) IN (VALUES {})",
+            "SELECT r.reporter_id, r.nonce FROM (VALUES {}) AS v JOIN reports r \
+             ON r.reporter_id = v.column1 AND r.nonce = v.column2",
             placeholders(chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
@@ -847,11 +861,22 @@ async fn lock_products(
                 .bind(now.as_millis());
         }
         q.execute(&mut *conn).await?;
+        // A join on the VALUES list, not `(marketplace, asin) IN (...)`: SQLite scans the
+        // whole index for the latter, and looks each key up for the former.
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products WHERE (marketplace, asin) IN (VALUES {}) \
-             ORDER BY marketplace, asin{}",
+            "SELECT {} FROM (VALUES {}) AS v JOIN products p \
+             ON p.marketplace = v.column1 AND p.asin = v.column2 \
+             ORDER BY p.marketplace, p.asin{}",
+            PRODUCT_COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", "),
             placeholders(chunk.len(), 2),
-            crate::store::for_update(backend)
+            match backend {
+                Backend::Postgres => " FOR NO KEY UPDATE OF p",
+                Backend::Sqlite => "",
+            }
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
@@ -904,14 +929,44 @@ async fn recent_points(
     conn: &mut AnyConnection,
     backend: Backend,
     products: &[Product],
+    history_len: usize,
 ) -> Result<HashMap<i64, Vec<StoredPoint>>, sqlx::Error> {
-    let mut out: HashMap<i64, Vec<StoredPoint>> = HashMap::with_capacity(products.len());
-    let currency: HashMap<i64, Currency> = products.iter().map(|p| (p.id, p.currency)).collect();
     let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
+    // The judge weighs the latest point and the latest `history_len` priced points among the
+    // recent ones. Reading one more point than that is enough whenever the extra is not
+    // needed (enough of them are priced, or the product has no more): far fewer rows than
+    // the whole window. The rest are read again in full.
+    let short = (history_len + 1).min(RECENT_POINTS);
+    let mut out = points_newest_first(conn, backend, products, &ids, short).await?;
+    let incomplete: Vec<i64> = out
+        .iter()
+        .filter(|(_, pts)| {
+            pts.len() == short
+                && pts.iter().filter(|p| p.point.price.is_some()).count() < history_len
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    if !incomplete.is_empty() && short < RECENT_POINTS {
+        let full = points_newest_first(conn, backend, products, &incomplete, RECENT_POINTS).await?;
+        out.extend(full);
+    }
+    Ok(out)
+}
+
+/// Up to `limit` latest published points of each product in `ids`, newest first.
+async fn points_newest_first(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    products: &[Product],
+    ids: &[i64],
+    limit: usize,
+) -> Result<HashMap<i64, Vec<StoredPoint>>, sqlx::Error> {
+    let mut out: HashMap<i64, Vec<StoredPoint>> = HashMap::with_capacity(ids.len());
+    let currency: HashMap<i64, Currency> = products.iter().map(|p| (p.id, p.currency)).collect();
     const COLS: &str = "id, product_id, price, availability, first_seen_at, last_seen_at";
     let per_product = format!(
         "SELECT {COLS} FROM price_points WHERE product_id = {{}} AND status = 'published' \
-         ORDER BY first_seen_at DESC, id DESC LIMIT {RECENT_POINTS}"
+         ORDER BY first_seen_at DESC, id DESC LIMIT {limit}"
     );
     for chunk in ids.chunks(500) {
         let sql = match backend {
@@ -1148,21 +1203,43 @@ async fn update_products(conn: &mut AnyConnection, rows: &[Product]) -> Result<(
     Ok(())
 }
 
-/// `last_report_at` for the batch's reporters, in id order (the lock order every batch uses).
+/// `last_report_at` for the batch's reporters. On PostgreSQL the rows are locked in id
+/// order first: an `UPDATE ... IN (...)` alone locks in scan order, and two batches sharing
+/// reporters could then wait on each other.
+///
+/// The lock is `FOR NO KEY UPDATE`, what an `UPDATE` of non-key columns takes anyway: unlike
+/// `FOR UPDATE` it does not conflict with the key-share locks other transactions hold on a
+/// row while they insert rows that reference it (a report naming this reporter).
 async fn touch_reporters(
     conn: &mut AnyConnection,
+    backend: Backend,
     reporters: &HashMap<String, Reporter>,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     let mut ids: Vec<i64> = reporters.values().map(|r| r.id).collect();
     ids.sort_unstable();
     for chunk in ids.chunks(rows_per_statement(1)) {
-        let sql = format!(
-            "UPDATE reporters SET last_report_at = $1 WHERE id IN ({})",
-            (2..chunk.len() + 2)
+        let list = |from: usize| {
+            (from..chunk.len() + from)
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
+        };
+        if backend == Backend::Postgres && chunk.len() > 1 {
+            let sql = format!(
+                "SELECT id FROM reporters WHERE id IN ({}) ORDER BY id{}",
+                list(1),
+                lock_for_update(backend)
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        let sql = format!(
+            "UPDATE reporters SET last_report_at = $1 WHERE id IN ({})",
+            list(2)
         );
         let mut q = sqlx::query(&sql).bind(now.as_millis());
         for id in chunk {

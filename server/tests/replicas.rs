@@ -13,7 +13,9 @@ use process::{now, register_crawler, signed_report, PgDatabase, ServerProcess};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-const CRAWLER: [u8; 32] = [77; 32];
+/// Two crawler identities: every batch names both, in one order or the other, so batches
+/// also lock reporter rows in both orders.
+const CRAWLERS: [[u8; 32]; 2] = [[77; 32], [79; 32]];
 const ASINS: [&str; 2] = ["B0REPLICA1", "B0REPLICA2"];
 /// Reports per product; with batches of `BATCH` they make 150 requests.
 const REPORTS: usize = 300;
@@ -40,7 +42,9 @@ async fn two_replicas_never_lose_an_update_nor_double_an_event() {
         tokio::task::spawn_blocking(move || ServerProcess::spawn(&b, &[])),
     );
     let servers = Arc::new([a.unwrap(), b.unwrap()]);
-    register_crawler(&servers[0], &db.url, &CRAWLER).await;
+    for seed in &CRAWLERS {
+        register_crawler(&servers[0], &db.url, seed).await;
+    }
 
     // Every observation of both products, one second apart, in the last ten minutes. A batch
     // names both products, in one order or the other, so batches lock them in both orders.
@@ -50,10 +54,10 @@ async fn two_replicas_never_lose_an_update_nor_double_an_event() {
     for chunk in (0..REPORTS).collect::<Vec<_>>().chunks(BATCH / 2) {
         let mut batch = Vec::new();
         for &i in chunk {
-            for asin in ASINS {
+            for (a, asin) in ASINS.iter().enumerate() {
                 let at = start + Span::seconds(i as i64);
                 batch.push(signed_report(
-                    &CRAWLER,
+                    &CRAWLERS[(i + a) % 2],
                     nonce,
                     Marketplace::Us,
                     asin,

@@ -11,8 +11,11 @@
 //!   `dist/pricewatch-extension.zip`.
 //! - `e2e`: the end-to-end tests in `e2e/` (headless Chromium, server, shop, SMTP sink).
 //! - `bench-extension`: the extension's size and speed budgets, into `BENCHMARKS.md`.
+//! - `bench-server [render]`: ingest and history load benchmarks of the release server,
+//!   into `BENCHMARKS.md`.
 
 mod bench;
+mod bench_server;
 mod e2e;
 mod extension;
 mod fuzz;
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("run") => run::run(),
         Some("test") => test::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("bench-server") => bench_server::run(&args[1..]),
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
         Some("build-wasm") => wasm::build(),
         Some("bench-wasm") => wasm::bench(),

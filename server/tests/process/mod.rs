@@ -22,21 +22,30 @@ pub struct ServerProcess {
     log: Arc<Mutex<Vec<String>>>,
 }
 
-/// Settings every test server gets: no rate limits in the way of a load, plain log lines.
+/// Settings every test server gets: no rate limits in the way of a load, plain log lines, no
+/// crawler.
 const QUIET_ENV: &[(&str, &str)] = &[
     ("PRICEWATCH_INGEST__PER_KEY_PER_MINUTE", "100000000"),
     ("PRICEWATCH_INGEST__PER_IP_PER_MINUTE", "100000000"),
     ("NO_COLOR", "1"),
+    // The crawler would fetch from the real marketplaces.
+    ("PRICEWATCH_CRAWLER__ENABLED", "false"),
 ];
 
 impl ServerProcess {
     /// Start `pricewatch serve` on `database_url` with extra environment, and wait until it
     /// listens.
     pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pricewatch"));
+        // The server reads every PRICEWATCH_* variable as a setting: the test's own (such as
+        // PRICEWATCH_TEST_PG) must not reach it.
+        for (var, _) in std::env::vars() {
+            if var.starts_with("PRICEWATCH_") || var == "DATABASE_URL" {
+                command.env_remove(var);
+            }
+        }
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0", "--database", database_url])
-            .env_remove("DATABASE_URL")
-            .env_remove("PRICEWATCH_CONFIG")
             .env("RUST_LOG", "info")
             .envs(QUIET_ENV.iter().copied())
             .envs(env.iter().copied())

@@ -1,0 +1,173 @@
+//! `cargo xtask bench-server [render]`: the server's load benchmarks (ingest and history over
+//! HTTP against the release binary, `server/benches/`), written into `BENCHMARKS.md` between
+//! their own markers with the machine they ran on. `render` only rewrites the section from
+//! the last run's figures (`target/server-bench/*.json`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::sh::{self, Result};
+
+const START: &str = "<!-- server:start -->";
+const END: &str = "<!-- server:end -->";
+
+/// Reports per second the issue asks of ingest on this 2-core machine.
+const INGEST_TARGET: f64 = 20_000.0;
+/// History answers must come back within this at the 99th percentile.
+const HISTORY_P99_TARGET_MS: f64 = 5.0;
+
+pub fn run(args: &[String]) -> Result<()> {
+    if args.first().map(String::as_str) != Some("render") {
+        sh::cargo(&[
+            "bench",
+            "-p",
+            "pricewatch-server",
+            "--bench",
+            "ingest",
+            "--bench",
+            "history",
+        ])?;
+    }
+    let dir = sh::root().join("target/server-bench");
+    let ingest = read(&dir.join("ingest.json"))?;
+    let history = read(&dir.join("history.json"))?;
+    let section = render(&ingest, &history);
+    write_section(&sh::root().join("BENCHMARKS.md"), &section)?;
+    println!("{section}");
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<Value>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {e} (run `cargo xtask bench-server` first)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str::<Vec<Value>>(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(0.0)
+}
+
+fn yes(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+fn render(ingest: &[Value], history: &[Value]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{START}");
+    let _ = writeln!(out, "### server (`cargo xtask bench-server`)\n");
+    let _ = writeln!(out, "Measured {}.\n", crate::bench::machine_line());
+    let _ = writeln!(
+        out,
+        "**Ingest over HTTP** (`server/benches/ingest.rs`): pre-signed batches of 100 reports \
+         from 8 connections against the release server; 10,000 products, 200 reporter keys; \
+         85% of reports confirm the price, 15% change it. The ceiling is the raw multi-row \
+         insert of the same rows (reports, points, events, product updates) into a fresh \
+         database of the same engine in the same run. The load generator shares the two cores, \
+         and so may other work on the machine (load average before each run in the last \
+         column), so the CPU time per report (server + database, and everything including the \
+         load generator) is given too, with the rate two idle cores would sustain at that \
+         cost.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| engine | reports | reports/s (wall) | batch p50 / p99 | CPU µs/report server+db / all | reports/s on 2 idle cores | raw ceiling reports/s (wall / 2 idle cores) | ingest ÷ ceiling (2 idle cores) | ≥ 20,000/s and ≥ ⅓ ceiling | load avg |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for r in ingest {
+        let reports = num(r, "reports");
+        let all_us = num(r, "cpu_us_per_report");
+        let projected = if all_us > 0.0 { 2e6 / all_us } else { 0.0 };
+        let raw_us = num(r, "raw_cpu_us_per_report");
+        let raw_projected = if raw_us > 0.0 { 2e6 / raw_us } else { 0.0 };
+        let ratio = if raw_projected > 0.0 {
+            projected / raw_projected
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.0} / {:.0} ms | {:.0} / {:.0} | {:.0} | {:.0} / {:.0} | {:.2} | {} | {} |",
+            r["engine"].as_str().unwrap_or("?"),
+            reports,
+            num(r, "reports_per_sec"),
+            num(r, "p50_ms"),
+            num(r, "p99_ms"),
+            num(r, "server_cpu_us_per_report"),
+            all_us,
+            projected,
+            num(r, "raw_reports_per_sec"),
+            raw_projected,
+            ratio,
+            yes(projected >= INGEST_TARGET && ratio >= 1.0 / 3.0),
+            r["load_average_before"].as_str().unwrap_or(""),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n**History over HTTP** (`server/benches/history.rs`): one client, sequential \
+         requests; products of 50,000 points each over two years (a one-year chart reads about \
+         25,000), interleaved in time in one table. Cold is the first request per product \
+         version (points read and aggregated); warm is the answer cached per ETag.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| engine | table | built in | bytes/point table + index | query | cold p50 / p99 | warm p50 / p99 | p99 < 5 ms (cold / warm) |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---:|---|");
+    for h in history {
+        let rows = num(h, "rows");
+        for (i, q) in h["queries"].as_array().into_iter().flatten().enumerate() {
+            let head = if i == 0 {
+                format!(
+                    "| {} | {:.1}M points | {:.0} s | {:.0} + {:.0} |",
+                    h["engine"].as_str().unwrap_or("?"),
+                    rows / 1e6,
+                    num(h, "build_seconds"),
+                    num(h, "bytes_per_point_table"),
+                    num(h, "bytes_per_point_index"),
+                )
+            } else {
+                "| | | | |".to_owned()
+            };
+            let (cold, warm) = (&q["cold"], &q["warm"]);
+            let _ = writeln!(
+                out,
+                "{head} {} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {} / {} |",
+                q["query"].as_str().unwrap_or("?"),
+                num(cold, "p50_ms"),
+                num(cold, "p99_ms"),
+                num(warm, "p50_ms"),
+                num(warm, "p99_ms"),
+                yes(num(cold, "p99_ms") < HISTORY_P99_TARGET_MS),
+                yes(num(warm, "p99_ms") < HISTORY_P99_TARGET_MS),
+            );
+        }
+    }
+    let _ = writeln!(out, "{END}");
+    out
+}
+
+/// Replace the text between this section's markers, or append the section.
+fn write_section(path: &Path, section: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+    let new = match (old.find(START), old.find(END)) {
+        (Some(s), Some(e)) if s < e => format!(
+            "{}{}{}",
+            &old[..s],
+            section.trim_end(),
+            &old[e + END.len()..]
+        ),
+        _ => format!("{}\n\n{}", old.trim_end(), section),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
