@@ -78,6 +78,20 @@ pub async fn refresh_gauges(state: &AppState) {
     if let Ok(n) = held {
         metrics::gauge!("queue_depth", "queue" => "held_reports").set(n as f64);
     }
+    // Notifications waiting for delivery (including retries), and those given up on.
+    for (status, queue) in [
+        ("pending", "notifications"),
+        ("failed", "notifications_failed"),
+    ] {
+        let n: Result<i64, _> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE status = $1")
+                .bind(status)
+                .fetch_one(&state.db.read)
+                .await;
+        if let Ok(n) = n {
+            metrics::gauge!("queue_depth", "queue" => queue).set(n as f64);
+        }
+    }
     if let Ok(stats) =
         crate::store::crawl_jobs::queue_stats(&state.db.read, state.clock.now()).await
     {

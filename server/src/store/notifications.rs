@@ -54,8 +54,10 @@ pub struct NewNotification {
     pub status: &'static str,
 }
 
-/// Rows per multi-row insert (10 parameters each).
-const CHUNK: usize = 1_000;
+/// Rows per multi-row insert (8 parameters each). Measured on SQLite, which resolves `$N`
+/// parameters by name: 1,000-row statements took four times as long as 50-row ones, and
+/// 50 rows already cut the round trips fiftyfold.
+const CHUNK: usize = 50;
 
 /// Queue notifications; those whose dedupe key exists already are skipped. Returns how many
 /// were new.
@@ -278,7 +280,10 @@ pub async fn of_user(
                 last_error: r.try_get("last_error")?,
                 created_at: r.try_get("created_at")?,
                 sent_at: r.try_get("sent_at")?,
-                content: serde_json::from_str(&content).unwrap_or(serde_json::Value::Null),
+                content: serde_json::from_str(&content).map_err(|e| sqlx::Error::ColumnDecode {
+                    index: "content".into(),
+                    source: Box::new(e),
+                })?,
             })
         })
         .collect()

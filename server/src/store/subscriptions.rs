@@ -5,8 +5,11 @@
 //! the alert worker find, with one index range query, exactly the subscriptions a new price
 //! can change.
 
-use pricewatch_core::alert::SubscriptionId;
-use pricewatch_core::alert::{AlertConfig, AlertState, Channel, PriceTarget, Subscription};
+use std::collections::HashMap;
+
+use pricewatch_core::alert::{
+    AlertConfig, AlertState, Channel, PriceTarget, Subscription, SubscriptionId,
+};
 use pricewatch_core::{Currency, Money, Timestamp};
 use sqlx::{AnyConnection, Row};
 
@@ -394,50 +397,48 @@ pub struct StateUpdate {
     pub wake_at: Option<i64>,
 }
 
-/// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
-/// parameters.
-const CHUNK: usize = 1_000;
+/// Ids per `IN (…)` list: wide statements are slow to prepare on SQLite (parameters are
+/// resolved by name), and 200 ids already make a hundred-thousand-row update 500 statements.
+const CHUNK: usize = 200;
 
-/// Write many new states in a few statements (one `UPDATE … FROM (VALUES …)` per chunk):
-/// one statement per subscription would make a product with 100,000 subscribers take
-/// seconds.
+/// Write many new states in few statements. Subscriptions that saw the same event from the
+/// same state end in the same state (the event, the alert and its time are shared; only the
+/// id differs), so updates are grouped by their new state and written as one
+/// `UPDATE … WHERE id IN (…)` per group and chunk: a product with 100,000 subscribers takes
+/// 500 statements, not 100,000.
 pub async fn write_states(
     conn: &mut AnyConnection,
     updates: &[StateUpdate],
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    for chunk in updates.chunks(CHUNK) {
-        let mut sql = String::from(
-            "UPDATE subscriptions SET state = v.column2, armed = v.column3, wake_at = v.column4, \
-             updated_at = $1 FROM (VALUES ",
-        );
-        let mut n = 1;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
+    let mut groups: HashMap<(String, i64, Option<i64>), Vec<i64>> = HashMap::new();
+    for u in updates {
+        let state =
+            serde_json::to_string(&u.state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        groups
+            .entry((state, i64::from(u.state.armed), u.wake_at))
+            .or_default()
+            .push(u.id);
+    }
+    for ((state, armed, wake_at), ids) in groups {
+        for chunk in ids.chunks(CHUNK) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
+            let sql = format!(
+                "UPDATE subscriptions SET state = $1, armed = $2, wake_at = $3, updated_at = $4 \
+                 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(state.as_str())
+                .bind(armed)
+                .bind(wake_at)
+                .bind(now.as_millis());
+            for id in chunk {
+                q = q.bind(*id);
             }
-            // Cast the possibly-NULL column so PostgreSQL knows its type in every row.
-            sql.push_str(&format!(
-                "(CAST(${} AS BIGINT), ${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4
-            ));
-            n += 4;
+            q.execute(&mut *conn).await?;
         }
-        sql.push_str(") AS v WHERE subscriptions.id = v.column1");
-        let mut q = sqlx::query(&sql).bind(now.as_millis());
-        for u in chunk {
-            let state =
-                serde_json::to_string(&u.state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            q = q
-                .bind(u.id)
-                .bind(state)
-                .bind(i64::from(u.state.armed))
-                .bind(u.wake_at);
-        }
-        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

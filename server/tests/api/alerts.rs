@@ -313,6 +313,11 @@ both_engines!(
         let why = failed["last_error"].as_str().unwrap();
         assert!(why.contains("550"), "{why}");
         assert_eq!(failed["content"]["price"]["amount_minor"], 8_000);
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(
+            metrics.contains("queue_depth{queue=\"notifications_failed\"}"),
+            "{metrics}"
+        );
     }
 );
 
