@@ -109,6 +109,8 @@ pub struct HostBook {
     backoff_base: Duration,
     backoff_max: Duration,
     hosts: Mutex<HashMap<String, HostState>>,
+    /// One turn at a time per host while waiting for a slot.
+    gates: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl HostBook {
@@ -126,6 +128,7 @@ impl HostBook {
             backoff_base,
             backoff_max: backoff_max.max(backoff_base),
             hosts: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
         }
     }
 
@@ -164,10 +167,20 @@ impl HostBook {
         })
     }
 
-    /// Wait for a slot on `host` (see [`HostBook::reserve`]).
+    /// Wait for a slot on `host` (see [`HostBook::reserve`]). Waiters take turns per host,
+    /// and the bucket counts from when a request actually leaves: a request that woke late
+    /// (a busy machine) pushes the next one back rather than letting two go out close
+    /// together.
     pub async fn acquire(&self, host: &str) {
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+            gates.entry(host.to_owned()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
         let slot = self.reserve(host);
         tokio::time::sleep_until(slot).await;
+        let interval = self.interval;
+        self.with(host, |s, now| s.tat = s.tat.max(now + interval));
     }
 
     /// How long `host` is still backed off for, if it is.

@@ -113,3 +113,66 @@ impl CrawlerSettings {
         Duration::from_millis(self.poll_interval_ms.max(1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use pricewatch_core::{Asin, ProductKey};
+
+    use crate::config::Settings;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn base_urls_come_from_the_file_and_the_environment_and_default_to_amazon() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[crawler]\nbase_urls = { us = \"http://127.0.0.1:9000/\" }\nper_host_rps = 0.5\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&path),
+            env(&[(
+                "PRICEWATCH_CRAWLER__BASE_URLS__DE",
+                "http://127.0.0.1:9000/de",
+            )]),
+        )
+        .unwrap();
+        let key = |m: &str| ProductKey {
+            marketplace: m.parse().unwrap(),
+            asin: Asin::parse("B0FX000001").unwrap(),
+        };
+        let c = &s.crawler;
+        assert_eq!(
+            c.product_url(&key("us")),
+            "http://127.0.0.1:9000/dp/B0FX000001"
+        );
+        assert_eq!(
+            c.product_url(&key("de")),
+            "http://127.0.0.1:9000/de/dp/B0FX000001"
+        );
+        assert_eq!(
+            c.product_url(&key("jp")),
+            "https://www.amazon.co.jp/dp/B0FX000001"
+        );
+        assert_eq!(c.per_host_rps, 0.5);
+        assert!(c.enabled, "the crawler runs unless told not to");
+    }
+
+    #[test]
+    fn an_unknown_marketplace_in_base_urls_is_named() {
+        let err = Settings::load_from(
+            None,
+            env(&[("PRICEWATCH_CRAWLER__BASE_URLS__XX", "http://127.0.0.1:1")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("PRICEWATCH_CRAWLER__BASE_URLS__XX"), "{err}");
+    }
+}

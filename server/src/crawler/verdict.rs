@@ -3,8 +3,8 @@
 //! - Confirmed: the reporter's `confirmed` goes up; a held report is published (the crawl's
 //!   own report, ingested next, moves the price, and its `price_changed` event drives alerts).
 //! - Refuted: the reporter's `refuted` goes up and the report is marked `refuted`; if its
-//!   price had been published, [`on_point_refuted`] reverts the point, restores the product
-//!   to the crawled truth and emits a `price_refuted` event for corrections.
+//!   price had been published, [`on_point_refuted`] reverts the point, stores the crawled
+//!   truth and emits a `price_refuted` event for the corrections of alerts sent on it.
 //!
 //! A report is judged once (`reports.verification`): crawling it again records the new
 //! crawl on its job but counts nothing twice.
@@ -12,6 +12,7 @@
 //! The SQL on reports, reporters and points lives here rather than in `store/` because only
 //! verdicts write these columns, and every step must share the caller's transaction.
 
+use pricewatch_core::history::{store, AcceptedObservation, StoreDecision};
 use pricewatch_core::{Availability, Money, ProductKey, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -23,7 +24,7 @@ use crate::store::{outbox, points, products};
 
 /// The outbox event a refuted, published price leaves for the alert side's corrections:
 /// `{product_id, marketplace, asin, price_point_id, report_id, currency, refuted_price,
-/// refuted_availability, real_price, availability, restored_point_id, observed_at}`.
+/// refuted_availability, real_price, availability, real_point_id, observed_at}`.
 pub const PRICE_REFUTED: &str = "price_refuted";
 
 /// What the crawl saw: the public price (if any) and the availability.
@@ -164,7 +165,10 @@ pub async fn judge_report(
         .fetch_all(&mut *conn)
         .await?;
         for point_id in published {
-            if on_point_refuted(conn, &product, point_id, report_id, truth, now).await? {
+            if on_point_refuted(conn, &product, point_id, report_id, truth, now)
+                .await?
+                .is_some()
+            {
                 reverted_points.push(point_id);
             }
         }
@@ -178,10 +182,12 @@ pub async fn judge_report(
 }
 
 /// A published price point was refuted: mark it `reverted` (charts and the judge stop
-/// seeing it), put the product's current price and availability to the crawled truth (bumping
-/// its version, so ETags change), and leave a [`PRICE_REFUTED`] outbox event in the same
-/// transaction for the alert side, which corrects every alert sent on the point. Returns
-/// false when the point was not published (already reverted).
+/// seeing it), store the crawled truth against the point before it (extending it when the
+/// truth is the price it showed, else a new point with its `price_changed` event, as ingest
+/// writes them), move the product's current price there (bumping its version, so ETags
+/// change), and leave a [`PRICE_REFUTED`] outbox event for the corrections of alerts sent
+/// on the refuted point, all in the caller's transaction. Returns the point now standing
+/// for the truth, or `None` when the refuted point was not published (already reverted).
 #[tracing::instrument(skip(conn, product, truth), fields(product_id = product.id, point_id, report_id))]
 pub async fn on_point_refuted(
     conn: &mut AnyConnection,
@@ -190,7 +196,7 @@ pub async fn on_point_refuted(
     report_id: i64,
     truth: &Truth,
     now: Timestamp,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     let refuted = sqlx::query(
         "SELECT price, availability FROM price_points WHERE id = $1 AND status = 'published'",
     )
@@ -198,7 +204,7 @@ pub async fn on_point_refuted(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(refuted) = refuted else {
-        return Ok(false);
+        return Ok(None);
     };
     let refuted_price: Option<i64> = refuted.try_get("price")?;
     let refuted_availability: String = refuted.try_get("availability")?;
@@ -206,19 +212,58 @@ pub async fn on_point_refuted(
         .bind(point_id)
         .execute(&mut *conn)
         .await?;
-    let restored = points::recent(conn, product.id, product.currency, 1).await?;
-    let restored_id = restored.first().map(|p| p.id);
-    let real = truth
-        .price
-        .filter(|p| p.currency == product.currency)
-        .map(|p| p.amount_minor);
+    let restored = points::recent(conn, product.id, product.currency, 1)
+        .await?
+        .into_iter()
+        .next();
+    let real_price = truth.price.filter(|p| p.currency == product.currency);
+    let observation = AcceptedObservation {
+        price: real_price,
+        availability: truth.availability,
+        observed_at: truth.observed_at,
+    };
+    let real_point = match (
+        store(restored.as_ref().map(|p| &p.point), &observation),
+        restored,
+    ) {
+        (StoreDecision::NewPoint(point), restored) => {
+            let id = points::insert(conn, product.id, &point, None).await?;
+            let payload = json!({
+                "product_id": product.id,
+                "marketplace": product.key.marketplace,
+                "asin": product.key.asin,
+                "price_point_id": id,
+                "currency": product.currency,
+                "old_price": restored.and_then(|r| r.point.price).map(|p| p.amount_minor),
+                "new_price": point.price.map(|p| p.amount_minor),
+                "old_availability": restored.map(|r| r.point.availability),
+                "availability": point.availability,
+                "observed_at": point.first_seen_at,
+            });
+            outbox::insert(
+                conn,
+                outbox::PRICE_CHANGED,
+                product.id,
+                Some(id),
+                &payload,
+                now,
+            )
+            .await?;
+            Some(id)
+        }
+        (StoreDecision::Extend { last_seen_at }, Some(restored)) => {
+            points::extend(conn, restored.id, last_seen_at).await?;
+            Some(restored.id)
+        }
+        (_, restored) => restored.map(|r| r.id),
+    };
     sqlx::query(
         "UPDATE products SET current_price = $1, availability = $2, current_point_id = $3, \
          version = version + 1, updated_at = $4 WHERE id = $5",
     )
-    .bind(real)
+    .bind(real_price.map(|p| p.amount_minor))
     .bind(truth.availability.as_str())
-    .bind(restored_id)
+    .bind(real_point)
     .bind(now.as_millis())
     .bind(product.id)
     .execute(&mut *conn)
@@ -232,9 +277,9 @@ pub async fn on_point_refuted(
         "currency": product.currency,
         "refuted_price": refuted_price,
         "refuted_availability": refuted_availability,
-        "real_price": real,
+        "real_price": real_price.map(|p| p.amount_minor),
         "availability": truth.availability,
-        "restored_point_id": restored_id,
+        "real_point_id": real_point,
         "observed_at": truth.observed_at,
     });
     outbox::insert(
@@ -248,10 +293,10 @@ pub async fn on_point_refuted(
     .await?;
     tracing::warn!(
         refuted_price,
-        real_price = real,
+        real_price = real_price.map(|p| p.amount_minor),
         "published price refuted and reverted"
     );
-    Ok(true)
+    Ok(Some(real_point.unwrap_or(point_id)))
 }
 
 #[cfg(test)]

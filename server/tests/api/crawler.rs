@@ -312,12 +312,25 @@ both_engines!(
     }
 );
 
+/// Each gap is at least the back-off's floor: `base × 2^i` less the 20 % jitter.
+#[track_caller]
+fn assert_doubling(gaps: &[u64], base_us: u64) {
+    for (i, g) in gaps.iter().enumerate() {
+        let floor = base_us * (1 << i) * 8 / 10;
+        assert!(
+            *g >= floor,
+            "gap {i} is {g} µs, under the back-off's {floor}: {gaps:?}"
+        );
+    }
+}
+
 /// Gaps between consecutive requests, in µs.
 fn gaps(times: &[u64]) -> Vec<u64> {
     times.windows(2).map(|w| w[1] - w[0]).collect()
 }
 
-#[tokio::test]
+// Several threads, so the shop logs arrivals promptly while the server works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_crawler_never_exceeds_the_per_host_rate() {
     let asins: Vec<String> = (10..22).map(|i| format!("B0FX0000{i}")).collect();
     let shop = shop_selling(asins.iter().map(|a| product(a, 1_999)).collect()).await;
@@ -350,16 +363,21 @@ async fn the_crawler_never_exceeds_the_per_host_rate() {
         12
     );
     let times: Vec<u64> = log.iter().map(|r| r.since_start_us).collect();
-    // 4 per second: 250 ms apart, less a little for the network's jitter.
+    // 4 per second: 250 ms apart. The shop logs arrivals, which a busy machine delays by
+    // up to a few tens of ms; JITTER allows for that and nothing more.
+    const JITTER: u64 = 50_000;
     let shortest = gaps(&times).into_iter().min().unwrap();
-    assert!(shortest >= 225_000, "two requests {shortest} µs apart");
-    // Any second holds at most 4 (the window is shortened by the same jitter allowance).
+    assert!(
+        shortest >= 250_000 - JITTER,
+        "two requests {shortest} µs apart"
+    );
+    // Any second holds at most 4 (the window shortened by the same allowance).
     let most_in_a_second = times
         .iter()
         .map(|t| {
             times
                 .iter()
-                .filter(|u| **u >= *t && **u < t + 975_000)
+                .filter(|u| **u >= *t && **u < t + 1_000_000 - JITTER)
                 .count()
         })
         .max()
@@ -377,7 +395,8 @@ async fn the_crawler_never_exceeds_the_per_host_rate() {
     assert_eq!(log[0].served, Served::Robots, "robots.txt is read first");
 }
 
-#[tokio::test]
+// Several threads, so the shop logs arrivals promptly while the server works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
     let shop = shop_selling(vec![product(ASIN, LIST)]).await;
     shop.set_mode(&ModeUpdate {
@@ -403,14 +422,10 @@ async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
         .filter(|r| r.served == Served::RobotCheck)
         .map(|r| r.since_start_us)
         .collect();
-    // 0, 0.2, 0.6, 1.4, 3.0 s (± 20 % jitter): the rate limit alone would allow hundreds.
-    assert!((4..=5).contains(&checks.len()), "{checks:?}");
-    let g = gaps(&checks);
-    assert!(g[0] >= 150_000, "{g:?}");
-    assert!(
-        g.windows(2).all(|w| w[1] as f64 >= w[0] as f64 * 1.3),
-        "back-off grows: {g:?}"
-    );
+    // Nominally 0, 0.2, 0.6, 1.4, 3.0 s: the rate limit alone would allow hundreds. A busy
+    // machine can only make it later, never sooner.
+    assert!((3..=5).contains(&checks.len()), "{checks:?}");
+    assert_doubling(&gaps(&checks), 200_000);
     let host = &admin::host_health(&app.state)[0];
     assert_eq!(host.robot_checks as usize, checks.len());
     assert!(host.backing_off, "{host:?}");
@@ -435,7 +450,8 @@ async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
     assert_eq!(job["attempts"], checks.len() as i64 + 1, "{job}");
 }
 
-#[tokio::test]
+// Several threads, so the shop logs arrivals promptly while the server works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn service_unavailable_answers_back_the_host_off_too() {
     let shop = shop_selling(vec![product(ASIN, DROP)]).await;
     shop.set_mode(&ModeUpdate {
@@ -473,10 +489,9 @@ async fn service_unavailable_answers_back_the_host_off_too() {
             Served::Product
         ]
     );
-    let g = gaps(&pages.iter().map(|r| r.since_start_us).collect::<Vec<_>>());
-    assert!(
-        g[0] >= 150_000 && g[1] as f64 >= g[0] as f64 * 1.3 && g[2] as f64 >= g[1] as f64 * 1.3,
-        "{g:?}"
+    assert_doubling(
+        &gaps(&pages.iter().map(|r| r.since_start_us).collect::<Vec<_>>()),
+        200_000,
     );
     assert_eq!(admin::host_health(&app.state)[0].unavailable, 3);
 }
@@ -654,6 +669,72 @@ both_engines!(
         assert_eq!(
             scalar(&app, "SELECT COUNT(*) FROM crawler_identity").await,
             1
+        );
+    }
+);
+
+both_engines!(
+    a_refuted_price_gives_way_to_the_price_the_crawl_saw,
+    |engine: Engine| async move {
+        // The page shows neither the old price nor the reported one.
+        let shop = shop_selling(vec![product(ASIN, 89_900)]).await;
+        let app = crawling_app(engine, &shop, |_| {}).await;
+        let trusted = Signer::new(41);
+        app.make_trusted(&trusted).await;
+
+        let result = history_then_report(&app, &trusted, 59_900).await;
+        assert_eq!(result["decision"], "accept_and_verify", "{result}");
+        let id = result["report_id"].as_i64().unwrap();
+        wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+
+        assert_eq!(
+            scalar(&app, "SELECT current_price FROM products").await,
+            89_900
+        );
+        let published = "FROM price_points WHERE status = 'published'";
+        assert_eq!(
+            scalar(&app, &format!("SELECT COUNT(*) {published}")).await,
+            2
+        );
+        let real_point = scalar(&app, &format!("SELECT MAX(id) {published}")).await;
+        assert_eq!(
+            scalar(&app, "SELECT current_point_id FROM products").await,
+            real_point
+        );
+        let event: Value = serde_json::from_str(
+            &text(
+                &app,
+                "SELECT payload FROM outbox_events WHERE kind = 'price_refuted'",
+            )
+            .await,
+        )
+        .unwrap();
+        assert_eq!(event["real_point_id"], real_point, "{event}");
+        assert_eq!(event["real_price"], 89_900, "{event}");
+        let changed: Value = serde_json::from_str(
+            &text(
+                &app,
+                &format!(
+                    "SELECT payload FROM outbox_events WHERE kind = 'price_changed' \
+                     AND price_point_id = {real_point}"
+                ),
+            )
+            .await,
+        )
+        .unwrap();
+        assert_eq!(
+            changed["old_price"], LIST,
+            "measured from the restored point: {changed}"
+        );
+        assert_eq!(changed["new_price"], 89_900, "{changed}");
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM outbox_events WHERE kind = 'price_changed'"
+            )
+            .await,
+            3,
+            "the crawler's own report extends the new point"
         );
     }
 );
