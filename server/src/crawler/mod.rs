@@ -19,13 +19,14 @@
 //!    product's next refresh is scheduled from its volatility and interest.
 //!
 //! # Layout
-//! - [`settings`]: `[crawler]`. [`admin`]: service functions behind the admin routes.
+//! - [`settings`]: `[crawler]`. [`admin`]: service functions behind the admin [`routes`].
 
 pub mod admin;
 pub mod fetch;
 pub mod hosts;
 pub mod identity;
 pub mod robots;
+pub mod routes;
 pub mod schedule;
 pub mod settings;
 pub mod verdict;

@@ -21,7 +21,7 @@ use crate::state::AppState;
         (name = "account", description = "The signed-in user: settings, export, deletion"),
         (name = "subscriptions", description = "Price alerts and unsubscribe links"),
         (name = "notifications", description = "Alerts sent, their delivery, test messages"),
-        (name = "admin", description = "The review queue (admins only)"),
+        (name = "admin", description = "The review queue and the crawler's jobs and hosts (admins only)"),
     )
 )]
 struct ApiDoc;
@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::unsubscribe::router())
         .merge(super::channels::router())
         .merge(super::admin::router())
+        .merge(crate::crawler::routes::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router.route(

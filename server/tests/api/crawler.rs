@@ -738,3 +738,76 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    the_admin_routes_show_crawl_results_and_hosts_and_queue_recrawls_for_admins_only,
+    |engine: Engine| async move {
+        use crate::auth::{app_with_sink_and, sign_in, AsUser};
+        let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+        let urls = shop.base_urls();
+        let (app, sink) = app_with_sink_and(engine, move |s| {
+            s.auth.admin_emails = vec!["root@example.org".into()];
+            let c = &mut s.crawler;
+            c.enabled = true;
+            c.base_urls = urls.into_iter().collect();
+            c.poll_interval_ms = 20;
+            c.per_host_rps = 0.0;
+            c.seed_interval_secs = 3_600;
+        })
+        .await;
+        let admin = sign_in(&app, &sink, "root@example.org").await;
+        let user = sign_in(&app, &sink, "shopper@example.org").await;
+        let mallory = Signer::new(42);
+        app.register(&mallory).await;
+        let id = history_then_report(&app, &mallory, DROP).await["report_id"]
+            .as_i64()
+            .unwrap();
+        wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+
+        let jobs: Value = app
+            .get_as(
+                &admin,
+                &format!("/api/admin/crawl-jobs?report_id={id}&state=done"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(jobs["jobs"][0]["result"]["verdict"], "refuted", "{jobs}");
+        let hosts: Value = app
+            .get_as(&admin, "/api/admin/hosts")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(hosts["hosts"][0]["host"], shop.base_url(), "{hosts}");
+        assert!(
+            hosts["hosts"][0]["requests"].as_u64().unwrap() >= 2,
+            "{hosts}"
+        );
+
+        let path = format!("/api/admin/reports/{id}/recrawl");
+        let queued = app.post_as(&admin, &path, &Value::Null).await;
+        assert_eq!(queued.status(), 202);
+        let queued: Value = queued.json().await.unwrap();
+        assert_eq!(queued["report_id"], id);
+        assert_eq!(app.post_as(&user, &path, &Value::Null).await.status(), 403);
+        assert_eq!(app.post_json(&path, &Value::Null).await.status(), 401);
+        let missing = app
+            .post_as(&admin, "/api/admin/reports/999999/recrawl", &Value::Null)
+            .await;
+        assert_eq!(missing.status(), 404);
+        let bad = app.get_as(&admin, "/api/admin/crawl-jobs?state=soon").await;
+        assert_eq!(bad.status(), 400);
+        let bad: Value = bad.json().await.unwrap();
+        assert_eq!(bad["field"], "state");
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        for route in [
+            "/api/admin/crawl-jobs",
+            "/api/admin/hosts",
+            "/api/admin/reports/{id}/recrawl",
+        ] {
+            assert!(doc["paths"][route].is_object(), "{route} is documented");
+        }
+    }
+);
