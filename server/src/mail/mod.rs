@@ -37,7 +37,9 @@ pub struct MailSettings {
     pub password: String,
     /// The From address, e.g. `PriceWatch <alerts@example.org>`.
     pub from: String,
-    /// Connections kept open to the SMTP server (and messages sent at once).
+    /// Connections kept open to the SMTP server (and messages sent at once). Throughput grows
+    /// with it (each message waits on a few round trips); keep it within what the SMTP server
+    /// allows one client.
     pub pool_size: u32,
     /// Give up on one SMTP exchange after this many seconds.
     pub timeout_secs: u64,
@@ -52,7 +54,7 @@ impl Default for MailSettings {
             username: String::new(),
             password: String::new(),
             from: "PriceWatch <alerts@localhost>".into(),
-            pool_size: 8,
+            pool_size: 16,
             timeout_secs: 10,
         }
     }
