@@ -811,3 +811,94 @@ both_engines!(
         }
     }
 );
+
+both_engines!(
+    an_alert_sent_on_a_price_the_crawl_refutes_is_corrected_by_email,
+    |engine: Engine| async move {
+        use crate::auth::{app_with_sink_and, sign_in, AsUser, MAIL_WAIT};
+        let shop = shop_selling(vec![product(ASIN, 10_000)]).await;
+        // The shop answers robot checks until the alert is out, so the crawl comes after it.
+        shop.set_mode(&ModeUpdate {
+            robot_check: Some(true),
+            ..ModeUpdate::default()
+        });
+        let urls = shop.base_urls();
+        let (app, sink) = app_with_sink_and(engine, move |s| {
+            let c = &mut s.crawler;
+            c.enabled = true;
+            c.base_urls = urls.into_iter().collect();
+            c.poll_interval_ms = 20;
+            c.per_host_rps = 0.0;
+            c.seed_interval_secs = 3_600;
+            c.backoff_base_ms = 50;
+            c.backoff_max_ms = 300;
+            c.max_attempts = 1_000;
+        })
+        .await;
+        let email = "misled@example.org";
+        let token = sign_in(&app, &sink, email).await;
+        let body = serde_json::json!({"marketplace": "us", "asin": ASIN, "threshold_minor": 9_000});
+        assert_eq!(
+            app.post_as(&token, "/api/subscriptions", &body)
+                .await
+                .status(),
+            201
+        );
+        let alerts = || {
+            sink.to(email)
+                .into_iter()
+                .filter(|m| !m.subject().contains("sign-in code"))
+                .collect::<Vec<_>>()
+        };
+        let wait_mails = |n: usize| {
+            let alerts = &alerts;
+            async move {
+                let deadline = Instant::now() + MAIL_WAIT;
+                loop {
+                    let got = alerts();
+                    if got.len() >= n {
+                        return got;
+                    }
+                    assert!(Instant::now() < deadline, "{} of {n} mails", got.len());
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        };
+
+        // A trusted key's 40 % drop is published at once (and queued for verification): the
+        // subscriber is alerted.
+        let trusted = Signer::new(43);
+        app.make_trusted(&trusted).await;
+        let bot = Signer::new(44);
+        app.make_crawler(&bot).await;
+        app.post_reports(vec![bot.report(
+            "us",
+            ASIN,
+            Some(10_000),
+            T0 - Span::hours(1),
+        )])
+        .await;
+        let res = app
+            .post_reports(vec![trusted.report("us", ASIN, Some(6_000), T0)])
+            .await;
+        let res: Value = res.json().await.unwrap();
+        assert_eq!(res["results"][0]["decision"], "accept_and_verify", "{res}");
+        let id = res["results"][0]["report_id"].as_i64().unwrap();
+        let first = wait_mails(1).await;
+        assert!(first[0].text().contains("$60.00"), "{}", first[0].text());
+
+        // The crawl sees $100.00: the price is refuted and the subscriber told.
+        shop.set_mode(&ModeUpdate {
+            robot_check: Some(false),
+            ..ModeUpdate::default()
+        });
+        wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+        let got = wait_mails(2).await;
+        assert!(
+            got[1].subject().starts_with("Sorry"),
+            "{}",
+            got[1].subject()
+        );
+        assert!(got[1].text().contains("$100.00"), "{}", got[1].text());
+    }
+);
