@@ -8,16 +8,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, EXTENSION_DIR, binary } from './paths.js';
 
-/** What the tests need (the extension only when `extension`) that is not there. */
-export function missing({ extension = true } = {}) {
+/**
+ * What the tests need (the extension only when `extension`; the wasm package the website's
+ * chart is drawn with only when `pkg`) that is not there.
+ */
+export function missing({ extension = true, pkg = false } = {}) {
   const needed = [binary('pricewatch'), binary('fixture-shop')];
   if (extension) needed.push(path.join(EXTENSION_DIR, 'manifest.json'));
+  if (pkg) needed.push(path.join(ROOT, 'dist', 'pkg', 'pricewatch_wasm_bg.wasm'));
   return needed.filter((f) => !existsSync(f));
 }
 
 /** Throw, naming what is missing, unless the build is there. */
-export function ensureBuilt({ extension = true } = {}) {
-  const gone = missing({ extension });
+export function ensureBuilt({ extension = true, pkg = false } = {}) {
+  const gone = missing({ extension, pkg });
   if (gone.length) {
     throw new Error(`not built: ${gone.join(', ')}. Run \`cargo xtask e2e\`, or \`npm test\` in e2e/ (which builds first).`);
   }

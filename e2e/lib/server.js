@@ -15,9 +15,15 @@ import { MARKETPLACES } from './marketplaces.js';
 
 const execFileAsync = promisify(execFile);
 
-/** A TOML value: strings quoted, numbers and booleans as they are. */
+/** A TOML value: strings quoted, numbers and booleans as they are, arrays of those. */
 function toml(value) {
+  if (Array.isArray(value)) return `[${value.map(toml).join(', ')}]`;
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Whether `value` is a TOML table (an object, not an array). */
+function isTable(value) {
+  return Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `{section: {key: value}}` (one level of sub-tables) as TOML. */
@@ -25,14 +31,14 @@ export function renderToml(settings) {
   const lines = [];
   const tables = [];
   for (const [key, value] of Object.entries(settings)) {
-    if (value && typeof value === 'object') tables.push([key, value]);
+    if (isTable(value)) tables.push([key, value]);
     else lines.push(`${key} = ${toml(value)}`);
   }
   for (const [name, table] of tables) {
     const nested = [];
     lines.push('', `[${name}]`);
     for (const [key, value] of Object.entries(table)) {
-      if (value && typeof value === 'object') nested.push([`${name}.${key}`, value]);
+      if (isTable(value)) nested.push([`${name}.${key}`, value]);
       else lines.push(`${key} = ${toml(value)}`);
     }
     for (const [sub, values] of nested) {

@@ -21,7 +21,8 @@ import { ensureBuilt } from './build.js';
  * `deviceScaleFactor`. Returns `{sink, shop, server, front, browser, dir, close()}`.
  */
 export async function startWorld({ name = 'world', demo = null, crawler = false, settings = {}, extension = undefined, browser = true, deviceScaleFactor = 1 } = {}) {
-  ensureBuilt({ extension: browser && extension !== false });
+  // A browser may open the website, whose chart needs the wasm package.
+  ensureBuilt({ extension: browser && extension !== false, pkg: Boolean(browser) });
   const dir = mkdtempSync(path.join(os.tmpdir(), `pricewatch-e2e-${name}-`));
   const world = { dir, closers: [] };
   const onClose = (fn) => world.closers.unshift(fn);

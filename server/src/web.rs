@@ -19,6 +19,11 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
+/// The website's page of a product, as links in emails name it (the route below).
+pub fn product_path(marketplace: &str, asin: &str) -> String {
+    format!("/p/{marketplace}/{asin}")
+}
+
 /// Routes for the website's files.
 pub fn router(web: &WebSettings) -> Router<AppState> {
     let page = |name: &str| ServeFile::new(web.root.join(name));
@@ -29,7 +34,11 @@ pub fn router(web: &WebSettings) -> Router<AppState> {
         .route_service("/signin", page("signin.html"))
         .route_service("/account", page("account.html"))
         .route_service("/admin", page("admin.html"))
-        .nest_service("/pkg", ServeDir::new(&web.pkg))
+        .route_service("/admin/crawl", page("crawl.html"))
+        // Browsers ask for it on pages that name no icon; a 404 there is console noise.
+        .route_service("/favicon.ico", page("favicon.svg"))
+        // `cargo xtask build-wasm` writes `.gz` copies: the wasm module goes out compressed.
+        .nest_service("/pkg", ServeDir::new(&web.pkg).precompressed_gzip())
         .fallback_service(ServeDir::new(&web.root))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
