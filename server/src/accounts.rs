@@ -39,6 +39,12 @@ pub async fn change(
     change: &ChangeAccount,
 ) -> Result<User, ApiError> {
     let now = state.clock.now();
+    // Checked (and its name resolved) before the transaction, which must stay short.
+    if let Some(Some(url)) = &change.webhook_url {
+        webhooks::check_url_resolving(url.trim(), state.settings.webhooks.allow_private_addresses)
+            .await
+            .map_err(|why| ApiError::field("webhook_url", why))?;
+    }
     let mut tx = state.db.write.begin().await?;
     if let Some(digest) = change.digest {
         users::set_digest(&mut tx, user.id, digest, now).await?;
@@ -48,7 +54,6 @@ pub async fn change(
         Some(None) => users::set_webhook(&mut tx, user.id, None, now).await?,
         Some(Some(url)) => {
             let url = url.trim();
-            webhooks::check_url(url).map_err(|why| ApiError::field("webhook_url", why))?;
             if user.webhook_url.as_deref() != Some(url) {
                 let secret = format!(
                     "whsec_{}",

@@ -60,9 +60,10 @@ impl Application {
         let secrets =
             crate::auth::Secrets::load(&settings.auth.secret, &db.write, clock.now()).await?;
         let mailer = crate::mail::Mailer::new(&settings.mail)?;
-        let webhooks = crate::webhooks::WebhookSender::new(Duration::from_secs(
-            settings.alerts.webhook_timeout_secs.max(1),
-        ))?;
+        let webhooks = crate::webhooks::WebhookSender::new(
+            Duration::from_secs(settings.alerts.webhook_timeout_secs.max(1)),
+            settings.webhooks.allow_private_addresses,
+        )?;
         let listener =
             TcpListener::bind(settings.bind)
                 .await

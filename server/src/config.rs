@@ -32,6 +32,8 @@ pub struct Settings {
     pub mail: crate::mail::MailSettings,
     /// The alert worker, delivery retries, digests and per-user limits.
     pub alerts: crate::alerts::AlertSettings,
+    /// Where users' webhooks may point.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// Where the website's files are.
@@ -92,6 +94,7 @@ impl Default for Settings {
             auth: crate::auth::AuthSettings::default(),
             mail: crate::mail::MailSettings::default(),
             alerts: crate::alerts::AlertSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

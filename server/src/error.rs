@@ -26,6 +26,12 @@ pub enum ApiError {
     /// 403: signed in, but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: an unsafe request authenticated by the session cookie without the website's
+    /// CSRF header or our own `Origin` (see `auth::session`).
+    #[error(
+        "this request must come from PriceWatch's own pages: send the X-PriceWatch-CSRF header"
+    )]
+    Csrf,
     /// 404: nothing there.
     #[error("{0}")]
     NotFound(String),
@@ -94,6 +100,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf", None),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
             ApiError::Conflict { code, field, .. } => (StatusCode::CONFLICT, *code, field.clone()),
             ApiError::TooLarge { field, .. } => {

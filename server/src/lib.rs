@@ -9,6 +9,7 @@
 //! - [`ingest`]: verify, judge, store and publish signed reports.
 //! - [`store`]: SQL, one module per table family.
 //! - [`crawler`]: the verification crawler, its politeness and its crawl scheduling.
+//! - [`review`]: the admin review queue and its audited actions.
 //! - [`web`]: the website's files and their security headers.
 //! - [`auth`], [`accounts`]: passwordless sign-in, sessions, roles; account settings, export
 //!   and deletion.
@@ -34,6 +35,7 @@ pub mod ingest;
 pub mod mail;
 pub mod metrics;
 pub mod rate_limit;
+pub mod review;
 pub mod routes;
 pub mod state;
 pub mod store;

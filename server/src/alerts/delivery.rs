@@ -69,9 +69,8 @@ impl ProductCtx {
             asin: &self.asin,
             amazon_url,
             chart_url: format!(
-                "{public_url}/product/{}/{}",
-                self.marketplace.code(),
-                self.asin
+                "{public_url}{}",
+                crate::web::product_path(self.marketplace.code(), &self.asin)
             ),
         }
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::audit::{self, action, target, NewEntry};
 use crate::store::crawl_jobs::{self, JobFilter, JobView};
 
 use super::hosts::HostHealth;
@@ -37,10 +38,15 @@ pub struct Recrawl {
     pub report_id: i64,
 }
 
-/// Queue a verification crawl of report `report_id`'s product, ahead of the queue. A report
+/// Queue a verification crawl of report `report_id`'s product, ahead of the queue, as the
+/// admin `admin_user_id` asked (recorded in the audit log in the same transaction). A report
 /// already judged keeps its verdict; the new crawl's result is recorded on the new job.
 #[tracing::instrument(skip(state))]
-pub async fn recrawl_report(state: &AppState, report_id: i64) -> Result<Recrawl, ApiError> {
+pub async fn recrawl_report(
+    state: &AppState,
+    report_id: i64,
+    admin_user_id: i64,
+) -> Result<Recrawl, ApiError> {
     let now = state.clock.now();
     let mut tx = state.db.write.begin().await?;
     let product_id: Option<i64> =
@@ -55,6 +61,18 @@ pub async fn recrawl_report(state: &AppState, report_id: i64) -> Result<Recrawl,
         product_id,
         report_id,
         RECRAWL_PRIORITY,
+        now,
+    )
+    .await?;
+    audit::insert(
+        &mut tx,
+        &NewEntry {
+            admin_user_id,
+            action: action::RECRAWL,
+            target_kind: target::REPORT,
+            target: &report_id.to_string(),
+            detail: &serde_json::json!({ "job_id": job_id }),
+        },
         now,
     )
     .await?;

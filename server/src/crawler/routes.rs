@@ -118,9 +118,9 @@ async fn hosts(State(state): State<AppState>, _admin: AdminUser) -> AppJson<Host
 )]
 async fn recrawl(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<(StatusCode, AppJson<Recrawl>), ApiError> {
-    let queued = admin::recrawl_report(&state, id).await?;
+    let queued = admin::recrawl_report(&state, id, admin.user.id).await?;
     Ok((StatusCode::ACCEPTED, AppJson(queued)))
 }

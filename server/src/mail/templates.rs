@@ -363,7 +363,7 @@ mod tests {
             marketplace: Marketplace::De,
             asin: "B08N5WRWNW",
             amazon_url: "https://www.amazon.de/dp/B08N5WRWNW".into(),
-            chart_url: "https://pw.example/product/de/B08N5WRWNW".into(),
+            chart_url: "https://pw.example/p/de/B08N5WRWNW".into(),
         }
     }
 

@@ -1,50 +1,37 @@
-//! Admin-only routes: `GET /api/admin/reports?status=held|rejected`, the review queue of
-//! reports the judge did not publish, with its reasons.
+//! Admin-only routes: the review queue (`GET /api/admin/reports`) with each report's reasons,
+//! reporter record and latest crawl; approving and rejecting reports; reporter keys with
+//! their reputation, banning and unbanning them; and the audit log of every admin action.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::AdminUser;
+use crate::crawler::verdict::Review;
 use crate::error::{ApiError, AppJson};
+use crate::review::{self, ReporterView, ReviewItem};
 use crate::state::AppState;
+use crate::store::audit::{self, Entry};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(reports))
+    OpenApiRouter::new()
+        .routes(routes!(reports))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(reporters))
+        .routes(routes!(ban))
+        .routes(routes!(unban))
+        .routes(routes!(audit_log))
 }
 
 /// Which reports to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ReviewQuery {
-    /// `held` (default) or `rejected`.
+    /// `held` (default), `rejected`, `published`, `stale` or `refuted`.
     pub status: Option<String>,
     /// At most this many, newest first (default 100, at most 500).
     pub limit: Option<i64>,
-}
-
-/// A report in the review queue.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReviewItem {
-    pub report_id: i64,
-    pub marketplace: String,
-    pub asin: String,
-    pub title: Option<String>,
-    /// Minor units; null for "no price".
-    pub price_minor: Option<i64>,
-    pub currency: String,
-    pub availability: String,
-    pub observed_at: i64,
-    pub received_at: i64,
-    /// `accept`, `accept_and_verify`, `hold` or `reject`.
-    pub decision: String,
-    pub status: String,
-    pub suspicion: f64,
-    /// The judge's reasons (snake_case codes), most decisive first.
-    pub reasons: Vec<String>,
-    /// The reporter's public key.
-    pub reporter: String,
 }
 
 /// The review queue.
@@ -53,7 +40,8 @@ pub struct ReviewList {
     pub reports: Vec<ReviewItem>,
 }
 
-/// Held or rejected reports with the judge's reasons (admins only).
+/// Reports by status with the judge's reasons, the reporter's record and the latest
+/// verification crawl (admins only).
 #[utoipa::path(
     get,
     path = "/api/admin/reports",
@@ -72,44 +60,181 @@ async fn reports(
     Query(q): Query<ReviewQuery>,
 ) -> Result<AppJson<ReviewList>, ApiError> {
     let status = q.status.as_deref().unwrap_or("held");
-    if !matches!(status, "held" | "rejected") {
-        return Err(ApiError::field("status", "status is held or rejected"));
-    }
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let rows = sqlx::query(
-        "SELECT r.id, p.marketplace, p.asin, p.title, r.price, r.currency, r.availability, \
-         r.observed_at, r.received_at, r.decision, r.status, r.suspicion, r.reasons, k.public_key \
-         FROM reports r JOIN products p ON p.id = r.product_id JOIN reporters k ON k.id = r.reporter_id \
-         WHERE r.status = $1 ORDER BY r.id DESC LIMIT $2",
-    )
-    .bind(status)
-    .bind(limit)
-    .fetch_all(&state.db.read)
-    .await?;
-    let reports = rows
-        .iter()
-        .map(|r| {
-            let reasons: String = r.try_get("reasons")?;
-            Ok(ReviewItem {
-                report_id: r.try_get("id")?,
-                marketplace: r.try_get("marketplace")?,
-                asin: r.try_get("asin")?,
-                title: r.try_get("title")?,
-                price_minor: r.try_get("price")?,
-                currency: r.try_get("currency")?,
-                availability: r.try_get("availability")?,
-                observed_at: r.try_get("observed_at")?,
-                received_at: r.try_get("received_at")?,
-                decision: r.try_get("decision")?,
-                status: r.try_get("status")?,
-                suspicion: r.try_get("suspicion")?,
-                reasons: serde_json::from_str(&reasons).map_err(|e| sqlx::Error::ColumnDecode {
-                    index: "reasons".into(),
-                    source: Box::new(e),
-                })?,
-                reporter: r.try_get("public_key")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let reports = review::queue(&state, status, q.limit.unwrap_or(100)).await?;
     Ok(AppJson(ReviewList { reports }))
+}
+
+/// Approve a held or rejected report: its price is published as an accepted report's
+/// would be (alerts follow) and its reporter's confirmed count goes up (admins only).
+#[utoipa::path(
+    post,
+    path = "/api/admin/reports/{id}/approve",
+    tag = "admin",
+    params(("id" = i64, Path, description = "the report")),
+    responses(
+        (status = 200, description = "the report as the queue now shows it", body = ReviewItem),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+        (status = 404, description = "no such report"),
+        (status = 409, description = "the report is published or refuted already"),
+    )
+)]
+async fn approve(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<AppJson<ReviewItem>, ApiError> {
+    Ok(AppJson(
+        review::review(&state, &admin.user, id, Review::Approved).await?,
+    ))
+}
+
+/// Reject a held, published or stale report: a published price is reverted as a refuting
+/// crawl reverts it (alerts sent on it are corrected) and its reporter's refuted count goes
+/// up (admins only).
+#[utoipa::path(
+    post,
+    path = "/api/admin/reports/{id}/reject",
+    tag = "admin",
+    params(("id" = i64, Path, description = "the report")),
+    responses(
+        (status = 200, description = "the report as the queue now shows it", body = ReviewItem),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+        (status = 404, description = "no such report"),
+        (status = 409, description = "the report is rejected or refuted already"),
+    )
+)]
+async fn reject(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<AppJson<ReviewItem>, ApiError> {
+    Ok(AppJson(
+        review::review(&state, &admin.user, id, Review::Rejected).await?,
+    ))
+}
+
+/// Which reporters to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReportersQuery {
+    /// `recent` (newest keys, the default), `reports` (most reports), `refuted` (most
+    /// refutations) or `last_report` (most recently reporting).
+    pub sort: Option<String>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<i64>,
+}
+
+/// Reporter keys.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReporterList {
+    pub reporters: Vec<ReporterView>,
+}
+
+/// Reporter keys with their record and reputation score (admins only).
+#[utoipa::path(
+    get,
+    path = "/api/admin/reporters",
+    tag = "admin",
+    params(ReportersQuery),
+    responses(
+        (status = 200, description = "the keys", body = ReporterList),
+        (status = 400, description = "unknown sort"),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+    )
+)]
+async fn reporters(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(q): Query<ReportersQuery>,
+) -> Result<AppJson<ReporterList>, ApiError> {
+    let sort = q.sort.as_deref().unwrap_or("recent");
+    Ok(AppJson(ReporterList {
+        reporters: review::reporters(&state, sort, q.limit.unwrap_or(100)).await?,
+    }))
+}
+
+/// Ban a reporter key: the judge rejects its reports from now on (admins only).
+#[utoipa::path(
+    post,
+    path = "/api/admin/reporters/{public_key}/ban",
+    tag = "admin",
+    params(("public_key" = String, Path, description = "the key, 64 hex digits")),
+    responses(
+        (status = 200, description = "the key", body = ReporterView),
+        (status = 400, description = "not a reporter key"),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+        (status = 404, description = "no such key"),
+    )
+)]
+async fn ban(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(public_key): Path<String>,
+) -> Result<AppJson<ReporterView>, ApiError> {
+    Ok(AppJson(
+        review::set_banned(&state, &admin.user, &public_key, true).await?,
+    ))
+}
+
+/// Lift a reporter key's ban (admins only).
+#[utoipa::path(
+    post,
+    path = "/api/admin/reporters/{public_key}/unban",
+    tag = "admin",
+    params(("public_key" = String, Path, description = "the key, 64 hex digits")),
+    responses(
+        (status = 200, description = "the key", body = ReporterView),
+        (status = 400, description = "not a reporter key"),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+        (status = 404, description = "no such key"),
+    )
+)]
+async fn unban(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(public_key): Path<String>,
+) -> Result<AppJson<ReporterView>, ApiError> {
+    Ok(AppJson(
+        review::set_banned(&state, &admin.user, &public_key, false).await?,
+    ))
+}
+
+/// How much of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// At most this many, newest first (default 100, at most 1,000).
+    pub limit: Option<i64>,
+}
+
+/// The audit log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditLog {
+    pub entries: Vec<Entry>,
+}
+
+/// Every admin action with who and when, newest first (admins only).
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    tag = "admin",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "the log", body = AuditLog),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+    )
+)]
+async fn audit_log(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<AppJson<AuditLog>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1_000);
+    Ok(AppJson(AuditLog {
+        entries: audit::latest(&state.db.read, limit).await?,
+    }))
 }

@@ -1,6 +1,7 @@
 //! SQL, one module per table family. Functions take a connection so that callers compose them
 //! inside one transaction when a change must land whole.
 
+pub mod audit;
 pub mod crawl_jobs;
 pub mod notifications;
 pub mod outbox;

@@ -457,7 +457,9 @@ async fn hook() -> Hook {
 both_engines!(
     webhooks_get_signed_alerts_and_every_channel_gets_a_test,
     |engine: Engine| async move {
-        let (app, sink) = app_with_sink(engine).await;
+        // The receiver is on loopback, which webhooks may not reach by default.
+        let (app, sink) =
+            app_with_sink_and(engine, |s| s.webhooks.allow_private_addresses = true).await;
         let receiver = hook().await;
         let bot = trusted_bot(&app, 78).await;
         let token = sign_in(&app, &sink, "hooked@example.org").await;

@@ -531,7 +531,7 @@ both_engines!(
             .as_i64()
             .unwrap();
 
-        let queued = admin::recrawl_report(&app.state, id).await.unwrap();
+        let queued = admin::recrawl_report(&app.state, id, 0).await.unwrap();
 
         assert_eq!(queued.report_id, id);
         let pending = admin::list_jobs(
@@ -548,7 +548,9 @@ both_engines!(
         assert_eq!(pending.len(), 2, "the judge's job and the admin's");
         assert_eq!(pending[0].id, queued.job_id);
         assert!(pending[0].priority > pending[1].priority);
-        assert!(admin::recrawl_report(&app.state, id + 1_000).await.is_err());
+        assert!(admin::recrawl_report(&app.state, id + 1_000, 0)
+            .await
+            .is_err());
         assert!(admin::list_jobs(
             &app.state,
             &JobFilter {

@@ -72,10 +72,17 @@ both_engines!(
             text.contains("https://www.amazon.de/dp/B0DEALDEAL"),
             "{text}"
         );
-        assert!(
-            text.contains("https://pricewatch.test/product/de/B0DEALDEAL"),
-            "{text}"
-        );
+        // The price history link is the website's product page, which the server serves.
+        let history = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Price history: "))
+            .expect("a price history link");
+        assert_eq!(history, "https://pricewatch.test/p/de/B0DEALDEAL", "{text}");
+        let page = app
+            .get(history.strip_prefix("https://pricewatch.test").unwrap())
+            .await;
+        assert_eq!(page.status(), 200, "{history}");
+        assert!(page.text().await.unwrap().contains("Price history"));
         let html = alert.html();
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");

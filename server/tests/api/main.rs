@@ -7,6 +7,7 @@
 
 mod support;
 
+mod admin;
 mod alerts;
 mod auth;
 mod consensus;
@@ -16,6 +17,7 @@ mod mail;
 mod products;
 mod reporters;
 mod reports;
+mod security;
 mod smtp_sink;
 mod subscriptions;
 mod web;

@@ -180,13 +180,28 @@ pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -
     }));
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        client: website_client(),
         clock,
         database_url,
         state,
         _guard: guard,
         shutdown: Some(tx),
     }
+}
+
+/// A client that sends what the website's `api()` sends on every request: the CSRF header
+/// that cookie-authenticated unsafe requests need. Tests of the CSRF check itself use a
+/// bare `reqwest::Client`.
+pub fn website_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-pricewatch-csrf",
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
