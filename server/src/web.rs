@@ -24,11 +24,6 @@ pub fn product_path(marketplace: &str, asin: &str) -> String {
     format!("/p/{marketplace}/{asin}")
 }
 
-/// The website's page of a product, as links in emails name it (the route below).
-pub fn product_path(marketplace: &str, asin: &str) -> String {
-    format!("/p/{marketplace}/{asin}")
-}
-
 /// Routes for the website's files.
 pub fn router(web: &WebSettings) -> Router<AppState> {
     let page = |name: &str| ServeFile::new(web.root.join(name));
