@@ -20,21 +20,32 @@ function action(label, path, confirmText, cls = 'secondary') {
   } }, label);
 }
 
+/** An audit entry's detail object as short text: `status before: held, point id: 12`. */
+function detailText(detail) {
+  if (!detail || typeof detail !== 'object') return '';
+  return Object.entries(detail)
+    .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => `${k.replaceAll('_', ' ')}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
+    .join('; ');
+}
+
 function row(r) {
-  const record = r.reporter_record
-    ? `${r.reporter_record.confirmed} confirmed, ${r.reporter_record.refuted} refuted${r.reporter_record.banned ? ', banned' : ''}`
+  const rec = r.reporter_record;
+  const record = rec
+    ? `${rec.confirmed} confirmed, ${rec.refuted} refuted, ${rec.reports} reports, score ${rec.score.toFixed(2)}${rec.banned ? ', banned' : ''}`
     : '';
+  const review = r.review ? h('div', { class: 'muted' }, `${r.review.decision} by ${r.review.by}`) : null;
   return h('tr', {},
     h('td', {}, h('a', { href: productPath(r.marketplace, r.asin) }, r.title || r.asin),
       h('div', { class: 'muted' }, `${r.marketplace.toUpperCase()} ${r.asin}`)),
     h('td', { class: 'num' }, r.price_minor != null ? money(mod, r.marketplace, r.currency, r.price_minor) : 'no price'),
-    h('td', {}, r.decision, h('div', { class: 'muted' }, `suspicion ${r.suspicion.toFixed(2)}`)),
+    h('td', {}, r.decision, h('div', { class: 'muted' }, `suspicion ${r.suspicion.toFixed(2)}`), review),
     h('td', {}, h('ul', {}, r.reasons.map((x) => h('li', {}, x.replaceAll('_', ' '))))),
     h('td', {}, h('code', { title: r.reporter }, `${r.reporter.slice(0, 12)}…`), h('div', { class: 'muted' }, record)),
     h('td', {}, when(r.observed_at, true)),
     h('td', {}, r.crawl ? `${r.crawl.state}${r.crawl.price_minor != null ? `: ${money(mod, r.marketplace, r.currency, r.crawl.price_minor)}` : ''}` : '—'),
     h('td', {}, h('div', { class: 'row' },
-      filter === 'held' ? action('Approve', `/api/admin/reports/${r.report_id}/approve`, 'Publish this price? Alerts will follow.') : null,
+      action('Approve', `/api/admin/reports/${r.report_id}/approve`, 'Publish this price? Alerts will follow.'),
       filter === 'held' ? action('Reject', `/api/admin/reports/${r.report_id}/reject`) : null,
       action('Re-crawl', `/api/admin/reports/${r.report_id}/recrawl`),
       action('Ban key', `/api/admin/reporters/${r.reporter}/ban`, 'Ban this reporter key? Its reports will be rejected.', 'danger'))));
@@ -59,7 +70,9 @@ async function load() {
   try {
     const { entries } = await api('/api/admin/audit?limit=50');
     fill(document.getElementById('audit'), entries.map((a) =>
-      h('li', {}, when(a.at, true), ' — ', h('strong', {}, a.admin), ` ${a.action.replaceAll('_', ' ')} `, h('code', {}, a.target), a.detail ? ` ${a.detail}` : '')));
+      h('li', {}, when(a.at, true), ' — ', h('strong', {}, a.admin), ` ${a.action.replaceAll('_', ' ')} ${a.target_kind || ''} `,
+        h('code', {}, a.target.length > 16 ? `${a.target.slice(0, 12)}…` : a.target),
+        detailText(a.detail) ? h('span', { class: 'muted' }, ` (${detailText(a.detail)})`) : null)));
   } catch { /* the queue's error already says why */ }
 }
 

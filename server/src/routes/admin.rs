@@ -1,6 +1,7 @@
 //! Admin-only routes: the review queue (`GET /api/admin/reports`) with each report's reasons,
 //! reporter record and latest crawl; approving and rejecting reports; reporter keys with
-//! their reputation, banning and unbanning them; and the audit log of every admin action.
+//! their reputation, banning and unbanning them; the audit log of every admin action; and
+//! the crawl queue's depth for the crawler's admin page.
 
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use crate::error::{ApiError, AppJson};
 use crate::review::{self, ReporterView, ReviewItem};
 use crate::state::AppState;
 use crate::store::audit::{self, Entry};
+use crate::store::crawl_jobs;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ban))
         .routes(routes!(unban))
         .routes(routes!(audit_log))
+        .routes(routes!(crawl_queue))
 }
 
 /// Which reports to list.
@@ -236,5 +239,58 @@ async fn audit_log(
     let limit = q.limit.unwrap_or(100).clamp(1, 1_000);
     Ok(AppJson(AuditLog {
         entries: audit::latest(&state.db.read, limit).await?,
+    }))
+}
+
+/// One kind of crawl job in the queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueDepth {
+    /// `verify` or `refresh`.
+    pub kind: String,
+    /// Jobs not done.
+    pub pending: i64,
+    /// Jobs not done and due now.
+    pub due: i64,
+    /// How long the longest-waiting due job has waited, in ms (0 when none is due).
+    pub oldest_due_ms: i64,
+}
+
+/// The crawl queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CrawlQueue {
+    pub queues: Vec<QueueDepth>,
+    /// When these figures were taken (ms since the epoch).
+    pub at: i64,
+}
+
+/// The crawl queue's depth and age by kind of job (admins only).
+#[utoipa::path(
+    get,
+    path = "/api/admin/crawl-queue",
+    tag = "admin",
+    responses(
+        (status = 200, description = "the queue", body = CrawlQueue),
+        (status = 401, description = "not signed in"),
+        (status = 403, description = "not an admin"),
+    )
+)]
+async fn crawl_queue(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<AppJson<CrawlQueue>, ApiError> {
+    let now = state.clock.now();
+    let queues = crawl_jobs::queue_stats(&state.db.read, now)
+        .await?
+        .into_iter()
+        .map(|q| QueueDepth {
+            kind: q.kind,
+            pending: q.pending,
+            due: q.due,
+            oldest_due_ms: q.oldest_due_ms,
+        })
+        .collect();
+    Ok(AppJson(CrawlQueue {
+        queues,
+        at: now.as_millis(),
     }))
 }

@@ -409,3 +409,35 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    the_crawl_queue_is_counted_by_kind_for_admins,
+    |engine: Engine| async move {
+        let (app, sink, admin) = admin_app(engine).await;
+        let (shopper, _mallory, _id) = held_drop(&app, &sink).await;
+        app.clock.advance(Span::minutes(3));
+
+        let res = app.get_as(&admin, "/api/admin/crawl-queue").await;
+
+        assert_eq!(res.status(), 200);
+        let queue: Value = res.json().await.unwrap();
+        let verify = queue["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["kind"] == "verify")
+            .cloned()
+            .unwrap_or_else(|| panic!("{queue}"));
+        assert_eq!(verify["pending"], 1, "the held report's verification");
+        assert_eq!(verify["due"], 1);
+        assert_eq!(verify["oldest_due_ms"], 3 * 60_000);
+        assert_eq!(queue["at"], app.clock_now().as_millis());
+        assert_eq!(
+            app.get_as(&shopper, "/api/admin/crawl-queue")
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(app.get("/api/admin/crawl-queue").await.status(), 401);
+    }
+);

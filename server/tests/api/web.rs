@@ -14,6 +14,8 @@ both_engines!(
             ("/signin", "Sign in"),
             ("/account", "Account"),
             ("/admin", "Review queue"),
+            ("/admin/crawl", "Crawler"),
+            ("/crawl.js", "/api/admin/crawl-queue"),
             ("/app.js", "export async function api"),
         ] {
             let res = app.get(path).await;
