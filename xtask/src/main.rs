@@ -13,9 +13,12 @@
 //! - `bench-extension`: the extension's size and speed budgets, into `BENCHMARKS.md`.
 //! - `bench-server [render]`: ingest and history load benchmarks of the release server,
 //!   into `BENCHMARKS.md`.
+//! - `bench-website`: the product page's transfer size and time to chart in Chromium, into
+//!   `BENCHMARKS.md`.
 
 mod bench;
 mod bench_server;
+mod bench_website;
 mod e2e;
 mod extension;
 mod fuzz;
@@ -39,8 +42,9 @@ fn main() -> ExitCode {
         Some("build-extension") => extension::build(),
         Some("e2e") => e2e::run(),
         Some("bench-extension") => extension::bench(),
+        Some("bench-website") => bench_website::run(),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm | build-extension | e2e | bench-extension>");
+            eprintln!("usage: cargo xtask <run | test | bench [FILTER] | fuzz [SECONDS] | build-wasm | bench-wasm | build-extension | e2e | bench-extension | bench-website>");
             return ExitCode::from(2);
         }
     };

@@ -92,6 +92,11 @@ pub(crate) fn build() -> Result<Package> {
     };
     let glue = format!("{STEM}.js");
     let sizes = Sizes::of(&[dir.join(&wasm), dir.join(&glue)])?;
+    // The server sends these to browsers that accept gzip (ServeDir's precompressed files),
+    // so the website's largest download is compressed without compressing on every request.
+    for name in [&wasm, &glue] {
+        write_gzipped(&dir.join(name))?;
+    }
     Ok(Package {
         dir,
         glue,
@@ -240,6 +245,19 @@ impl Sizes {
 /// Bytes as KiB with one decimal.
 pub(crate) fn kib(bytes: u64) -> String {
     format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+/// Write `path.gz` beside `path`: its bytes gzipped at the best level.
+fn write_gzipped(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    let gz = encoder
+        .write_all(&bytes)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| format!("gzip: {e}"))?;
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    std::fs::write(&name, gz).map_err(|e| format!("{}: {e}", Path::new(&name).display()))
 }
 
 /// The size of `bytes` gzipped at the best level, as a web server would serve them.
