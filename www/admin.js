@@ -51,7 +51,38 @@ function row(r) {
       action('Ban key', `/api/admin/reporters/${r.reporter}/ban`, 'Ban this reporter key? Its reports will be rejected.', 'danger'))));
 }
 
+let keySort = 'refuted';
+
+function keyRow(k) {
+  return h('tr', {},
+    h('th', { scope: 'row' }, h('code', { title: k.public_key }, `${k.public_key.slice(0, 12)}…`)),
+    h('td', {}, k.kind),
+    h('td', { class: 'num' }, String(k.reports)),
+    h('td', { class: 'num' }, String(k.confirmed)),
+    h('td', { class: 'num' }, String(k.refuted)),
+    h('td', { class: 'num' }, k.score.toFixed(2)),
+    h('td', {}, when(k.created_at)),
+    h('td', {}, k.banned
+      ? action('Unban', `/api/admin/reporters/${k.public_key}/unban`)
+      : action('Ban', `/api/admin/reporters/${k.public_key}/ban`, 'Ban this reporter key? Its reports will be rejected.', 'danger')));
+}
+
+async function loadKeys() {
+  fill(document.getElementById('key-sorts'), [['refuted', 'Most refuted'], ['reports', 'Most reports'], ['recent', 'Newest'], ['last_report', 'Last reported']].map(([v, l]) =>
+    h('button', { type: 'button', 'aria-pressed': String(v === keySort), onclick: () => { keySort = v; loadKeys(); } }, l)));
+  const table = document.getElementById('keys');
+  try {
+    const { reporters } = await api(`/api/admin/reporters?limit=50&sort=${keySort}`);
+    fill(table,
+      h('caption', { class: 'muted' }, `${reporters.length} reporter keys`),
+      h('thead', {}, h('tr', {}, ['Key', 'Kind', 'Reports', 'Confirmed', 'Refuted', 'Score', 'Since', 'Actions']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, reporters.map(keyRow)));
+  } catch { fill(table); /* the queue's error already says why */ }
+}
+
 async function load() {
+  loadKeys();
   fill(document.getElementById('filters'), [['held', 'Held'], ['rejected', 'Rejected']].map(([v, l]) =>
     h('button', { type: 'button', 'aria-pressed': String(v === filter), onclick: () => { filter = v; load(); } }, l)));
   const table = document.getElementById('queue');
