@@ -1,7 +1,7 @@
 // The website in headless Chromium against a server on SQLite with demo data: finding a
 // product by link or ASIN, the chart and its table, sign-in by code and by link, alerts from
 // the product page and their management, watchlist import, the CSV download, the review queue
-// (approval publishes the price and alerts follow), refusals for non-admins, untrusted titles
+// (approval publishes the price and alerts follow; a ban rejects the key), refusals for non-admins, untrusted titles
 // shown as text, keyboard use and labels, no console errors or CSP violations, and no sideways
 // scrolling at phone and desktop widths (with screenshots of every page).
 
@@ -450,4 +450,30 @@ test('every page: labelled forms, no console errors or CSP violations, no sidewa
       await page.close();
     }
   }
+});
+
+test('an admin bans the key behind a held report: its next report is rejected and the audit log says who', async () => {
+  const product = demo.de[2];
+  const info = await world.server.get(`/api/products/de/${product.asin}`);
+  const key = await reporter(world);
+  const held = await postReport(world, key, { marketplace: 'de', asin: product.asin, currency: 'EUR', priceMinor: Math.round(info.current_price.amount_minor * 0.4) });
+  assert.equal(held.status, 'held', JSON.stringify(held));
+  await signInAs(world, ADMIN);
+  const page = await openPage(world, '/admin');
+  const row = page.locator('#queue tbody tr', { hasText: product.title });
+
+  await row.getByRole('button', { name: 'Ban key' }).click();
+
+  await page.locator('#status', { hasText: 'Ban key: done.' }).waitFor();
+  assert.deepEqual(page.dialogs, ['confirm: Ban this reporter key? Its reports will be rejected.']);
+  assert.deepEqual(await world.server.sql(`SELECT banned FROM reporters WHERE public_key = '${key.publicKey}'`), [{ banned: 1 }]);
+  const audit = await page.evaluate(() => fetch('/api/admin/audit?limit=20').then((r) => r.json()));
+  const ban = audit.entries.find((e) => e.action === 'ban' && e.target === key.publicKey);
+  assert.ok(ban, JSON.stringify(audit));
+  assert.equal(ban.admin, ADMIN);
+  const next = await postReport(world, key, { marketplace: 'de', asin: product.asin, currency: 'EUR', priceMinor: info.current_price.amount_minor });
+  assert.equal(next.status, 'rejected');
+  assert.ok(next.reasons.includes('banned_reporter'), JSON.stringify(next));
+  await assertClean(page);
+  await page.close();
 });
