@@ -1,9 +1,10 @@
 // The website in headless Chromium against a server on SQLite with demo data: finding a
 // product by link or ASIN, the chart and its table, sign-in by code and by link, alerts from
 // the product page and their management, watchlist import, the CSV download, the review queue
-// (approval publishes the price and alerts follow; a ban rejects the key), refusals for non-admins, untrusted titles
-// shown as text, keyboard use and labels, no console errors or CSP violations, and no sideways
-// scrolling at phone and desktop widths (with screenshots of every page).
+// (approval publishes the price and alerts follow; a ban rejects the key), refusals for
+// non-admins, untrusted titles shown as text, keyboard use and labels, no console errors or
+// CSP violations, and no sideways scrolling at phone and desktop widths (with screenshots of
+// every page).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
