@@ -21,7 +21,7 @@ pub struct DedupeKey {
 }
 
 /// What an alert says; the notification row and the message are built from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AlertContent {
     /// Stored under a UNIQUE constraint with the notification.
     pub key: DedupeKey,

@@ -9,7 +9,7 @@ use crate::observation::Availability;
 use crate::time::Timestamp;
 
 /// A newly accepted price point of the subscribed product (the "price changed" event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PriceEvent {
     /// The stored point; an alert on it is deduplicated by (subscription, point).
     pub point: PricePointId,
@@ -63,7 +63,7 @@ impl Reasons {
 }
 
 /// The last alert sent, which the cooldown and "dropped further" count from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SentAlert {
     /// The point the alert was about (its dedupe key's second half).
     pub point: PricePointId,
@@ -74,7 +74,7 @@ pub struct SentAlert {
 }
 
 /// Qualifying events held back (cooldown or settling) to be sent as one alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Pending {
     /// The point with the lowest qualifying price so far: the alert's headline.
     pub point: PricePointId,
@@ -101,7 +101,7 @@ pub struct Pending {
 ///             "reasons":{"crossed":false,"further_drop":true,"back_in_stock":false},
 ///             "merged_events":1,"since":1700000000500}}
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AlertState {
     /// The price target fires on its next crossing. Cleared by a price alert, set again only

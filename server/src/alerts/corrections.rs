@@ -57,10 +57,13 @@ pub async fn send_for_refuted_point(
     now: Timestamp,
 ) -> Result<CorrectionSummary, sqlx::Error> {
     lock_product(conn, backend, product_id).await?;
+    // Through the product's subscriptions and the dedupe key (subscription, point, kind):
+    // alert rows keep no index of their own on the point (migration 0005).
     let rows = sqlx::query(
-        "SELECT id, user_id, subscription_id, product_id, channel, status, content \
-         FROM notifications WHERE price_point_id = $1 AND kind = $2 AND product_id = $3 \
-         ORDER BY id",
+        "SELECT n.id, n.user_id, n.subscription_id, n.product_id, n.channel, n.status, \
+         n.content FROM subscriptions s JOIN notifications n ON n.subscription_id = s.id \
+         WHERE s.product_id = $3 AND n.price_point_id = $1 AND n.kind = $2 \
+         AND n.product_id = $3 ORDER BY n.id",
     )
     .bind(refuted.0)
     .bind(kind::ALERT)

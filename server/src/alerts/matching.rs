@@ -1,7 +1,11 @@
 //! One event's alerts: find the subscriptions the new price can change, run core's rules on
 //! each, and write states, notifications and "event done" in one transaction.
 
-use pricewatch_core::alert::{self, AlertConfig, AlertContent, Decision, PriceEvent, Step};
+use std::collections::HashMap;
+
+use pricewatch_core::alert::{
+    self, AlertConfig, AlertContent, AlertState, Decision, PriceEvent, Step, SubscriptionId,
+};
 use pricewatch_core::history::PricePointId;
 use pricewatch_core::{Availability, Money, Timestamp};
 use sqlx::AnyConnection;
@@ -9,8 +13,8 @@ use sqlx::AnyConnection;
 use super::worker::{ClaimedEvent, PriceChanged, PriceRefuted, PRICE_REFUTED};
 use crate::db::Backend;
 use crate::state::AppState;
-use crate::store::notifications::{self, channel, kind, status, NewNotification};
-use crate::store::subscriptions::{self, Candidate, StateUpdate};
+use crate::store::notifications::{self, ContentTemplate};
+use crate::store::subscriptions;
 
 /// The price event core's rules take, from the outbox payload.
 pub fn price_event(p: &PriceChanged) -> PriceEvent {
@@ -33,89 +37,6 @@ fn stock_changed(p: &PriceChanged) -> bool {
     }
 }
 
-/// The notifications an alert becomes: email (held for the digest when the user wants one)
-/// and, when the user has one, the webhook.
-pub fn alert_notifications(
-    candidate: &Candidate,
-    product_id: i64,
-    content: &AlertContent,
-) -> Result<Vec<NewNotification>, serde_json::Error> {
-    let json = serde_json::to_string(content)?;
-    let base = NewNotification {
-        user_id: candidate.row.user_id,
-        subscription_id: Some(candidate.row.id),
-        product_id: Some(product_id),
-        price_point_id: Some(content.key.point.0),
-        kind: kind::ALERT,
-        channel: channel::EMAIL,
-        content: json,
-        status: if candidate.digest {
-            status::AWAITING_DIGEST
-        } else {
-            status::PENDING
-        },
-    };
-    let mut out = Vec::with_capacity(2);
-    if candidate.has_webhook {
-        out.push(NewNotification {
-            channel: channel::WEBHOOK,
-            status: status::PENDING,
-            ..base.clone()
-        });
-    }
-    out.push(base);
-    Ok(out)
-}
-
-/// What evaluations produced: the states to write and the notifications to queue.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub updates: Vec<StateUpdate>,
-    pub notifications: Vec<NewNotification>,
-}
-
-/// Fold one evaluation into the outcome. States that did not change are not rewritten.
-pub fn record(
-    outcome: &mut Outcome,
-    candidate: &Candidate,
-    product_id: i64,
-    step: Step,
-) -> Result<(), serde_json::Error> {
-    let wake_at = match step.decision {
-        Decision::Hold { until } => Some(until.as_millis()),
-        Decision::Fire(_) | Decision::Nothing => None,
-    };
-    if let Decision::Fire(content) = &step.decision {
-        outcome
-            .notifications
-            .extend(alert_notifications(candidate, product_id, content)?);
-    }
-    if step.state != candidate.row.state || wake_at != candidate.row.wake_at {
-        outcome.updates.push(StateUpdate {
-            id: candidate.row.id,
-            state: step.state,
-            wake_at,
-        });
-    }
-    Ok(())
-}
-
-/// Evaluate `event` for every candidate.
-pub fn evaluate(
-    candidates: &[Candidate],
-    product_id: i64,
-    event: &PriceEvent,
-    rules: &AlertConfig,
-    now: Timestamp,
-) -> Result<Outcome, serde_json::Error> {
-    let mut outcome = Outcome::default();
-    for c in candidates {
-        let step = alert::on_price(&c.row.rules_view(), rules, &c.row.state, event, now);
-        record(&mut outcome, c, product_id, step)?;
-    }
-    Ok(outcome)
-}
-
 /// Lock the product for the rest of the transaction (PostgreSQL), so that events, wake-ups
 /// and corrections of one product never interleave across replicas.
 pub async fn lock_product(
@@ -132,25 +53,130 @@ pub async fn lock_product(
     Ok(())
 }
 
-/// Match, evaluate and queue for one product event, inside `conn`'s transaction. Returns
-/// how many notifications were queued. Used by the worker and the benchmark.
-pub async fn match_and_enqueue(
+/// Evaluations of one event for many subscriptions, grouped so that each distinct outcome is
+/// written once for all the subscriptions that share it: a product's subscribers mostly see
+/// an event from the same state and end in the same state with the same alert (only the
+/// subscription id in its dedupe key differs). Core's rules still decide every subscription
+/// on its own; only the writing is shared.
+#[derive(Debug, Default)]
+pub struct Fanout {
+    /// New (state, wake-up) → the subscriptions that move to it.
+    states: HashMap<(AlertState, Option<i64>), Vec<i64>>,
+    /// Alert (with its subscription id zeroed) → the subscriptions it fires for.
+    alerts: HashMap<AlertContent, Vec<i64>>,
+    evaluated: usize,
+}
+
+impl Fanout {
+    /// Record one subscription's evaluation. States that did not change are not rewritten.
+    pub fn add(&mut self, id: i64, old: &AlertState, old_wake: Option<i64>, step: Step) {
+        self.evaluated += 1;
+        let wake_at = match step.decision {
+            Decision::Hold { until } => Some(until.as_millis()),
+            Decision::Fire(_) | Decision::Nothing => None,
+        };
+        if let Decision::Fire(mut content) = step.decision {
+            content.key.subscription = SubscriptionId(0);
+            self.alerts.entry(content).or_default().push(id);
+        }
+        if step.state != *old || wake_at != old_wake {
+            self.states
+                .entry((step.state, wake_at))
+                .or_default()
+                .push(id);
+        }
+    }
+
+    /// Subscriptions whose state changes.
+    pub fn updates(&self) -> usize {
+        self.states.values().map(Vec::len).sum()
+    }
+
+    /// Subscriptions alerted.
+    pub fn alerts(&self) -> usize {
+        self.alerts.values().map(Vec::len).sum()
+    }
+
+    /// Write the new states: one statement per distinct new state.
+    pub async fn write_states(
+        &self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        let mut groups: Vec<_> = self.states.iter().collect();
+        groups.sort_by_key(|(_, ids)| ids.first().copied());
+        for ((state, wake_at), ids) in groups {
+            subscriptions::write_state_group(conn, backend, state, *wake_at, ids, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Queue the alerts: two statements (email, webhook) per distinct alert. Returns how many
+    /// notifications were queued.
+    pub async fn queue_alerts(
+        &self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        product_id: i64,
+        now: Timestamp,
+    ) -> anyhow::Result<u64> {
+        let mut groups: Vec<_> = self.alerts.iter().collect();
+        groups.sort_by_key(|(_, ids)| ids.first().copied());
+        let mut queued = 0;
+        for (content, ids) in groups {
+            let template = ContentTemplate::of(content)?;
+            queued += notifications::insert_alert_fanout(
+                conn,
+                backend,
+                product_id,
+                content.key.point.0,
+                &template,
+                ids,
+                now,
+            )
+            .await?;
+        }
+        Ok(queued)
+    }
+}
+
+/// Read the candidates of one product event and run core's rules on each (no writes).
+pub async fn plan(
     conn: &mut AnyConnection,
     product_id: i64,
     payload: &PriceChanged,
     rules: &AlertConfig,
     now: Timestamp,
-) -> anyhow::Result<u64> {
+) -> Result<Fanout, sqlx::Error> {
     let event = price_event(payload);
     let buyable = event.buyable_price().map(|p| p.amount_minor);
     let candidates =
-        subscriptions::candidates(conn, product_id, buyable, stock_changed(payload)).await?;
-    let outcome = evaluate(&candidates, product_id, &event, rules, now)?;
-    subscriptions::write_states(conn, &outcome.updates, now).await?;
-    let queued = notifications::insert_many(conn, &outcome.notifications, now).await?;
+        subscriptions::rule_candidates(conn, product_id, buyable, stock_changed(payload)).await?;
+    let mut fanout = Fanout::default();
+    for c in &candidates {
+        let step = alert::on_price(&c.subscription, rules, &c.state, &event, now);
+        fanout.add(c.subscription.id.0, &c.state, c.wake_at, step);
+    }
+    Ok(fanout)
+}
+
+/// Match, evaluate and queue for one product event, inside `conn`'s transaction. Returns
+/// how many notifications were queued. Used by the worker and the benchmark.
+pub async fn match_and_enqueue(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    product_id: i64,
+    payload: &PriceChanged,
+    rules: &AlertConfig,
+    now: Timestamp,
+) -> anyhow::Result<u64> {
+    let fanout = plan(conn, product_id, payload, rules, now).await?;
+    fanout.write_states(conn, backend, now).await?;
+    let queued = fanout.queue_alerts(conn, backend, product_id, now).await?;
     tracing::debug!(
-        candidates = candidates.len(),
-        updated = outcome.updates.len(),
+        candidates = fanout.evaluated,
+        updated = fanout.updates(),
         queued,
         "event evaluated"
     );
@@ -199,6 +225,7 @@ pub async fn process(state: &AppState, worker: &str, event: &ClaimedEvent) -> an
         let payload: PriceChanged = serde_json::from_str(&event.payload)?;
         match_and_enqueue(
             &mut tx,
+            state.db.backend,
             event.product_id,
             &payload,
             &state.settings.alerts.rules(),

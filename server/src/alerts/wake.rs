@@ -3,9 +3,9 @@
 
 use pricewatch_core::alert;
 
-use super::matching::{self, Outcome};
+use super::matching::{self, Fanout};
 use crate::state::AppState;
-use crate::store::{notifications, subscriptions};
+use crate::store::subscriptions;
 
 /// Products handled per round.
 const PRODUCTS_PER_ROUND: i64 = 100;
@@ -25,13 +25,15 @@ pub async fn run(state: &AppState) -> anyhow::Result<u64> {
         // re-read below then finds nothing due.
         matching::lock_product(&mut tx, state.db.backend, product_id).await?;
         let due = subscriptions::due_wakes(&mut tx, product_id, now).await?;
-        let mut outcome = Outcome::default();
+        let mut fanout = Fanout::default();
         for c in &due {
             let step = alert::on_wake(&c.row.rules_view(), &rules, &c.row.state, now);
-            matching::record(&mut outcome, c, product_id, step)?;
+            fanout.add(c.row.id, &c.row.state, c.row.wake_at, step);
         }
-        subscriptions::write_states(&mut tx, &outcome.updates, now).await?;
-        queued += notifications::insert_many(&mut tx, &outcome.notifications, now).await?;
+        fanout.write_states(&mut tx, state.db.backend, now).await?;
+        queued += fanout
+            .queue_alerts(&mut tx, state.db.backend, product_id, now)
+            .await?;
         tx.commit().await?;
         tracing::debug!(product_id, woken = due.len(), "held alerts woken");
     }

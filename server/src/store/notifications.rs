@@ -5,6 +5,7 @@
 //! Delivery claims due rows under a lease (`claimed_by`, `claimed_until`): on PostgreSQL with
 //! `FOR UPDATE SKIP LOCKED` so replicas share the queue without waiting on each other.
 
+use pricewatch_core::alert::{AlertContent, SubscriptionId};
 use pricewatch_core::{Span, Timestamp};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -103,6 +104,110 @@ pub async fn insert_many(
                 .bind(r.status);
         }
         inserted += q.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// An alert's JSON content with the subscription id left out: `prefix || id || suffix` is
+/// exactly `serde_json::to_string` of the content for that subscription, so SQL can write one
+/// alert decision to many subscribers without a bound value per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentTemplate {
+    pub prefix: String,
+    pub suffix: String,
+}
+
+/// Why an alert's content cannot become a template.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("the subscription id does not appear exactly once in the alert's JSON")]
+    NoSlot,
+}
+
+impl ContentTemplate {
+    /// The template of `content`, whose own subscription id is ignored.
+    pub fn of(content: &AlertContent) -> Result<ContentTemplate, TemplateError> {
+        // A sentinel no real subscription has, and a JSON key only the dedupe key has.
+        const SENTINEL: i64 = i64::MIN;
+        let mut c = *content;
+        c.key.subscription = SubscriptionId(SENTINEL);
+        let json = serde_json::to_string(&c)?;
+        let slot = format!("\"subscription\":{SENTINEL}");
+        let mut found = json.match_indices(&slot);
+        let (Some((at, _)), None) = (found.next(), found.next()) else {
+            return Err(TemplateError::NoSlot);
+        };
+        let cut = at + "\"subscription\":".len();
+        Ok(ContentTemplate {
+            prefix: json[..cut].to_owned(),
+            suffix: json[at + slot.len()..].to_owned(),
+        })
+    }
+
+    /// The content for one subscription (what the SQL writes).
+    pub fn render(&self, subscription_id: i64) -> String {
+        format!("{}{subscription_id}{}", self.prefix, self.suffix)
+    }
+}
+
+/// Queue one alert decision for many subscriptions of a product in two statements: an email
+/// row per subscription (waiting for the digest when its owner wants one) and a webhook row
+/// per owner who has a webhook. Existing dedupe keys are skipped. Returns how many rows were
+/// new.
+pub async fn insert_alert_fanout(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    product_id: i64,
+    price_point_id: i64,
+    content: &ContentTemplate,
+    subscription_ids: &[i64],
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let ids = crate::store::subscriptions::json_ids(subscription_ids);
+    let ids_in = crate::store::subscriptions::ids_in_json(backend, 8);
+    let mut inserted = 0;
+    // Email alerts of digest users wait for the digest; webhooks go at once, to owners who
+    // have one.
+    let email_status = format!(
+        "CASE WHEN u.digest <> 0 THEN '{}' ELSE '{}' END",
+        status::AWAITING_DIGEST,
+        status::PENDING
+    );
+    let webhook_status = format!("'{}'", status::PENDING);
+    // Webhook rows first, as the per-row path queues them (a user's list shows the email on
+    // top).
+    let per_channel = [
+        (
+            channel::WEBHOOK,
+            webhook_status.as_str(),
+            " AND u.webhook_url IS NOT NULL",
+        ),
+        (channel::EMAIL, email_status.as_str(), ""),
+    ];
+    for (ch, status_sql, filter) in per_channel {
+        let sql = format!(
+            "INSERT INTO notifications (user_id, subscription_id, product_id, price_point_id, \
+             kind, channel, content, status, next_attempt_at, created_at) \
+             SELECT s.user_id, s.id, $1, $2, $3, $4, $5 || CAST(s.id AS TEXT) || $6, \
+                {status_sql}, $7, $7 \
+             FROM subscriptions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id IN {ids_in}{filter} \
+             ON CONFLICT DO NOTHING"
+        );
+        inserted += sqlx::query(&sql)
+            .bind(product_id)
+            .bind(price_point_id)
+            .bind(kind::ALERT)
+            .bind(ch)
+            .bind(content.prefix.as_str())
+            .bind(content.suffix.as_str())
+            .bind(now.as_millis())
+            .bind(ids.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     }
     Ok(inserted)
 }
@@ -287,4 +392,46 @@ pub async fn of_user(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use pricewatch_core::alert::{Channel, DedupeKey, Reasons};
+    use pricewatch_core::history::PricePointId;
+    use pricewatch_core::{Currency, Money};
+
+    use super::*;
+
+    fn content(subscription: i64) -> AlertContent {
+        let usd = |m| Money::new(m, Currency::Usd);
+        AlertContent {
+            key: DedupeKey {
+                subscription: SubscriptionId(subscription),
+                point: PricePointId(-9_223_372_036_854_775_807),
+            },
+            channel: Channel::Email,
+            reasons: Reasons {
+                crossed: true,
+                ..Reasons::default()
+            },
+            price: usd(i64::MIN),
+            price_seen_at: Timestamp::from_millis(5),
+            latest: usd(8_000),
+            threshold: Some(usd(9_000)),
+            previous: None,
+            merged_events: 2,
+        }
+    }
+
+    #[test]
+    fn a_template_renders_exactly_what_serde_writes_for_each_subscription() {
+        // Prices and points that look like the sentinel must not confuse the slot.
+        let template = ContentTemplate::of(&content(7)).unwrap();
+        for id in [1, 42, 123_456_789, i64::MAX] {
+            assert_eq!(
+                template.render(id),
+                serde_json::to_string(&content(id)).unwrap()
+            );
+        }
+    }
 }

@@ -55,7 +55,8 @@ fn decode_err(col: &str, e: impl std::fmt::Display) -> sqlx::Error {
     }
 }
 
-pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
+/// The currency and price target stored in a row's target columns.
+fn target_of(row: &sqlx::any::AnyRow) -> Result<(Currency, Option<PriceTarget>), sqlx::Error> {
     let currency: String = row.try_get("currency")?;
     let currency: Currency = currency.parse().map_err(|e| decode_err("currency", e))?;
     let kind: Option<String> = row.try_get("target_kind")?;
@@ -73,6 +74,11 @@ pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx:
         }),
         (Some(other), ..) => return Err(decode_err("target_kind", other)),
     };
+    Ok((currency, target))
+}
+
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
+    let (currency, target) = target_of(row)?;
     let state: String = row.try_get("state")?;
     Ok(SubscriptionRow {
         id: row.try_get("id")?,
@@ -268,7 +274,13 @@ pub async fn update(
     Ok(())
 }
 
+/// Delete a subscription and its notifications (no foreign key cascades them: see
+/// migration 0005).
 pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM notifications WHERE subscription_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM subscriptions WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -306,6 +318,14 @@ pub struct Candidate {
     pub has_webhook: bool,
 }
 
+/// A candidate as core's rules see it, read without what only delivery needs (owner, dates).
+#[derive(Debug, Clone)]
+pub struct RuleCandidate {
+    pub subscription: Subscription,
+    pub state: AlertState,
+    pub wake_at: Option<i64>,
+}
+
 /// The subscriptions a new price can change, by one index range query on
 /// `(product_id, armed, threshold)`:
 /// - armed, with the threshold at or above the new price (they fire);
@@ -314,34 +334,54 @@ pub struct Candidate {
 /// - holding an alert (`wake_at` set: the held alert keeps the lowest price);
 /// - back-in-stock subscribers, when the product's buyability changed.
 ///
-/// Everyone else's state would not change, so they are not read.
-pub async fn candidates(
+/// Everyone else's state would not change, so they are not read. Only what core's rules
+/// take is read, and states are parsed once per distinct text: subscribers of one product
+/// mostly share theirs.
+pub async fn rule_candidates(
     conn: &mut AnyConnection,
     product_id: i64,
     buyable_price: Option<i64>,
     stock_changed: bool,
-) -> Result<Vec<Candidate>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS}, u.digest, u.webhook_url FROM subscriptions s \
-         JOIN users u ON u.id = s.user_id \
+) -> Result<Vec<RuleCandidate>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.target_kind, s.threshold, s.reference_price, s.drop_bp, s.currency, \
+         s.back_in_stock, s.paused, s.state, s.wake_at FROM subscriptions s \
          WHERE s.product_id = $1 AND ( \
             (s.armed = 1 AND s.threshold >= $2) \
             OR (s.armed = 0 AND (s.threshold >= $2 OR s.rearm_above < $2)) \
             OR s.wake_at IS NOT NULL \
             OR (s.back_in_stock = 1 AND $3 = 1)) \
-         ORDER BY s.id"
-    ))
+         ORDER BY s.id",
+    )
     .bind(product_id)
     .bind(buyable_price)
     .bind(i64::from(stock_changed))
     .fetch_all(conn)
     .await?;
+    let mut parsed: HashMap<String, AlertState> = HashMap::new();
     rows.iter()
         .map(|r| {
-            Ok(Candidate {
-                row: from_row(r)?,
-                digest: r.try_get::<i64, _>("digest")? != 0,
-                has_webhook: r.try_get::<Option<String>, _>("webhook_url")?.is_some(),
+            let (_, target) = target_of(r)?;
+            let text: String = r.try_get("state")?;
+            let state = match parsed.get(&text) {
+                Some(s) => *s,
+                None => {
+                    let s: AlertState =
+                        serde_json::from_str(&text).map_err(|e| decode_err("state", e))?;
+                    parsed.insert(text, s);
+                    s
+                }
+            };
+            Ok(RuleCandidate {
+                subscription: Subscription {
+                    id: SubscriptionId(r.try_get("id")?),
+                    target,
+                    back_in_stock: r.try_get::<i64, _>("back_in_stock")? != 0,
+                    channel: Channel::Email,
+                    paused: r.try_get::<i64, _>("paused")? != 0,
+                },
+                state,
+                wake_at: r.try_get("wake_at")?,
             })
         })
         .collect()
@@ -389,56 +429,53 @@ pub async fn products_with_due_wakes(
     .await
 }
 
-/// A new state for a subscription after an evaluation.
-#[derive(Debug, Clone)]
-pub struct StateUpdate {
-    pub id: i64,
-    pub state: AlertState,
-    pub wake_at: Option<i64>,
-}
-
-/// Ids per `IN (…)` list: wide statements are slow to prepare on SQLite (parameters are
-/// resolved by name), and 200 ids already make a hundred-thousand-row update 500 statements.
-const CHUNK: usize = 200;
-
-/// Write many new states in few statements. Subscriptions that saw the same event from the
-/// same state end in the same state (the event, the alert and its time are shared; only the
-/// id differs), so updates are grouped by their new state and written as one
-/// `UPDATE … WHERE id IN (…)` per group and chunk: a product with 100,000 subscribers takes
-/// 500 statements, not 100,000.
-pub async fn write_states(
-    conn: &mut AnyConnection,
-    updates: &[StateUpdate],
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    let mut groups: HashMap<(String, i64, Option<i64>), Vec<i64>> = HashMap::new();
-    for u in updates {
-        let state =
-            serde_json::to_string(&u.state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        groups
-            .entry((state, i64::from(u.state.armed), u.wake_at))
-            .or_default()
-            .push(u.id);
-    }
-    for ((state, armed, wake_at), ids) in groups {
-        for chunk in ids.chunks(CHUNK) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
-            let sql = format!(
-                "UPDATE subscriptions SET state = $1, armed = $2, wake_at = $3, updated_at = $4 \
-                 WHERE id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut q = sqlx::query(&sql)
-                .bind(state.as_str())
-                .bind(armed)
-                .bind(wake_at)
-                .bind(now.as_millis());
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *conn).await?;
+/// `ids IN (…)` for a list of ids passed as one JSON array parameter (`$param`), so that
+/// 100,000 ids are one bound value and one statement, not 500 statements.
+pub(crate) fn ids_in_json(backend: Backend, param: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("(SELECT value FROM json_each(${param}))"),
+        Backend::Postgres => {
+            format!("(SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(${param} AS json)))")
         }
     }
-    Ok(())
+}
+
+/// The ids as a JSON array, for [`ids_in_json`].
+pub(crate) fn json_ids(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 8 + 2);
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// Give every subscription in `ids` the same new state and wake-up, in one statement.
+pub async fn write_state_group(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    state: &AlertState,
+    wake_at: Option<i64>,
+    ids: &[i64],
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let text = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let sql = format!(
+        "UPDATE subscriptions SET state = $1, armed = $2, wake_at = $3, updated_at = $4 \
+         WHERE id IN {}",
+        ids_in_json(backend, 5)
+    );
+    Ok(sqlx::query(&sql)
+        .bind(text)
+        .bind(i64::from(state.armed))
+        .bind(wake_at)
+        .bind(now.as_millis())
+        .bind(json_ids(ids))
+        .execute(conn)
+        .await?
+        .rows_affected())
 }

@@ -97,9 +97,14 @@ pub async fn set_webhook(
     Ok(())
 }
 
-/// Delete the user; sessions, subscriptions and notifications go with it (ON DELETE
-/// CASCADE). Callers adjust product counters first.
+/// Delete the user; sessions and subscriptions go with it (ON DELETE CASCADE), and their
+/// notifications are deleted here (no foreign key cascades them: see migration 0005).
+/// Callers adjust product counters first.
 pub async fn delete(conn: &mut AnyConnection, user: &User) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM notifications WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM login_tokens WHERE email = $1")
         .bind(&user.email)
         .execute(&mut *conn)
