@@ -7,11 +7,10 @@ use std::time::Duration;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::Semaphore;
+use lettre::Message;
 
-use super::{MailSettings, SmtpSecurity};
+use super::smtp::{Endpoint, SmtpError, SmtpPool};
+use super::MailSettings;
 
 /// One message to send.
 #[derive(Debug, Clone)]
@@ -52,11 +51,8 @@ pub enum MailerError {
 /// The SMTP mailer. Cloning shares the connection pool.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: Arc<SmtpPool>,
     from: Mailbox,
-    /// lettre's pool opens a new connection whenever none is idle; this caps the messages
-    /// in flight, and so the connections, at `pool_size`.
-    in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -74,57 +70,49 @@ impl Mailer {
             .map_err(|e: lettre::address::AddressError| {
                 MailerError::From(settings.from.clone(), e.to_string())
             })?;
-        let host = settings.smtp_host.as_str();
-        let builder = match settings.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| MailerError::Host(host.to_owned(), e.to_string()))?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                .map_err(|e| MailerError::Host(host.to_owned(), e.to_string()))?,
-        };
-        let mut builder = builder
-            .port(settings.smtp_port)
-            .timeout(Some(Duration::from_secs(settings.timeout_secs.max(1))))
-            .pool_config(PoolConfig::new().max_size(settings.pool_size.max(1)));
-        if !settings.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                settings.username.clone(),
-                settings.password.clone(),
-            ));
+        let host = settings.smtp_host.trim();
+        if host.is_empty() {
+            return Err(MailerError::Host(host.to_owned(), "empty host name".into()));
         }
+        let credentials = (!settings.username.is_empty())
+            .then(|| Credentials::new(settings.username.clone(), settings.password.clone()));
+        let endpoint = Endpoint {
+            host: host.to_owned(),
+            port: settings.smtp_port,
+            security: settings.security,
+            credentials,
+            timeout: Duration::from_secs(settings.timeout_secs.max(1)),
+        };
         Ok(Mailer {
-            transport: builder.build(),
+            pool: Arc::new(SmtpPool::new(endpoint, settings.pool_size.max(1) as usize)),
             from,
-            in_flight: Arc::new(Semaphore::new(settings.pool_size.max(1) as usize)),
         })
     }
 
     /// Send one message.
     pub async fn send(&self, mail: &Outgoing) -> Result<(), SendError> {
         let message = self.build(mail)?;
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|_| SendError::Transient("the mailer is shutting down".into()))?;
-        match self.transport.send(message).await {
+        let envelope = message.envelope().clone();
+        match self.pool.send(&envelope, &message.formatted()).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!(
+            Err(SmtpError::Smtp(e)) if e.is_permanent() => Err(SendError::Permanent(format!(
                 "the mail server refused the message ({})",
                 e.status()
                     .map_or_else(|| "5xx".to_owned(), |c| c.to_string())
             ))),
+            Err(SmtpError::Smtp(e)) if e.is_transient() => {
+                tracing::debug!(error = %e, "SMTP send failed; will retry");
+                Err(SendError::Transient(format!(
+                    "the mail server asked to try later ({})",
+                    e.status()
+                        .map_or_else(|| "4xx".to_owned(), |c| c.to_string())
+                )))
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "SMTP send failed; will retry");
-                Err(SendError::Transient(if e.is_transient() {
-                    format!(
-                        "the mail server asked to try later ({})",
-                        e.status()
-                            .map_or_else(|| "4xx".to_owned(), |c| c.to_string())
-                    )
-                } else {
-                    "the mail server could not be reached".to_owned()
-                }))
+                Err(SendError::Transient(
+                    "the mail server could not be reached".to_owned(),
+                ))
             }
         }
     }
