@@ -76,7 +76,7 @@ async function loadKeys() {
     fill(table,
       h('caption', { class: 'muted' }, `${reporters.length} reporter keys`),
       h('thead', {}, h('tr', {}, ['Key', 'Kind', 'Reports', 'Confirmed', 'Refuted', 'Score', 'Since', 'Actions']
-        .map((t) => h('th', { scope: 'col' }, t)))),
+        .map((t, i) => h('th', { scope: 'col', class: i >= 2 && i <= 5 ? 'num' : null }, t)))),
       h('tbody', {}, reporters.map(keyRow)));
   } catch { fill(table); /* the queue's error already says why */ }
 }
