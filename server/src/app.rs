@@ -71,7 +71,10 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
-        let crawl_hosts = Arc::new(crate::crawler::HostBook::from_settings(&settings.crawler));
+        let crawl_hosts = Arc::new(crate::crawler::HostBook::from_settings(
+            &settings.crawler,
+            db.write.clone(),
+        ));
         let state = AppState {
             db,
             settings: Arc::new(settings),

@@ -180,13 +180,24 @@ impl Settings {
             } else {
                 continue;
             };
-            set_path(&mut table, &path, scalar(&value));
-            toml::Value::Table(table.clone())
-                .try_into::<Settings>()
-                .map_err(|e| ConfigError::Env {
-                    var: var.clone(),
-                    message: e.message().to_owned(),
-                })?;
+            // The value as the scalar it looks like first; a setting that wants text gets the
+            // text even when it looks like a number (a port-like name, a "1.5" label).
+            let mut first_error = None;
+            for candidate in [scalar(&value), toml::Value::String(value.clone())] {
+                set_path(&mut table, &path, candidate);
+                match toml::Value::Table(table.clone()).try_into::<Settings>() {
+                    Ok(_) => {
+                        first_error = None;
+                        break;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert_with(|| e.message().to_owned());
+                    }
+                }
+            }
+            if let Some(message) = first_error {
+                return Err(ConfigError::Env { var, message });
+            }
         }
         toml::Value::Table(table)
             .try_into()
@@ -201,6 +212,14 @@ fn scalar(value: &str) -> toml::Value {
     }
     if let Ok(b) = value.parse::<bool>() {
         return toml::Value::Boolean(b);
+    }
+    // Only plain decimal numbers: "inf" and "nan" parse as floats too, and are text here.
+    if value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
+        if let Ok(f) = value.parse::<f64>() {
+            if f.is_finite() {
+                return toml::Value::Float(f);
+            }
+        }
     }
     toml::Value::String(value.to_owned())
 }
@@ -304,6 +323,26 @@ mod tests {
         assert_eq!(s.alerts.cooldown_secs, d.alerts.cooldown_secs);
         assert_eq!(s.auth.code_ttl_secs, d.auth.code_ttl_secs);
         assert_eq!(s.mail.pool_size, d.mail.pool_size);
+    }
+
+    #[test]
+    fn variables_take_the_type_the_setting_wants() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("PRICEWATCH_CRAWLER__PER_HOST_RPS", "0.25"),
+                ("PRICEWATCH_WEB__ROOT", "2024"),
+                ("PRICEWATCH_LOG__FILTER", "1.5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.crawler.per_host_rps, 0.25);
+        assert_eq!(s.web.root, std::path::PathBuf::from("2024"));
+        assert_eq!(s.log.filter, "1.5");
+        let err = Settings::load_from(None, env(&[("PRICEWATCH_INGEST__MAX_BATCH", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PRICEWATCH_INGEST__MAX_BATCH"), "{err}");
     }
 
     #[test]

@@ -26,9 +26,9 @@ pub async fn list_jobs(state: &AppState, filter: &JobFilter) -> Result<Vec<JobVi
 }
 
 /// Every host the crawler has talked to, with its success and robot-check rates and
-/// back-off state (this replica's view).
-pub fn host_health(state: &AppState) -> Vec<HostHealth> {
-    state.crawl_hosts.health()
+/// back-off state, as every replica together saw them.
+pub async fn host_health(state: &AppState) -> Result<Vec<HostHealth>, ApiError> {
+    Ok(state.crawl_hosts.health().await?)
 }
 
 /// A queued re-crawl.

@@ -2,18 +2,23 @@
 //! back-off with jitter after robot checks, 503s, 429s and unreachable hosts, the host's
 //! robots.txt, and counters for the admin view.
 //!
-//! Kept in memory per replica: N replicas crawling one host send at most N times the rate,
-//! so deployments give each replica its share (`per_host_rps`). Timing uses tokio's clock,
-//! never the application clock, so politeness holds whatever the tests do to "now".
+//! The bucket, the back-off and the counters live in the database (`crawl_hosts`), so that
+//! any number of replicas crawling one host keep to one rate between them and all leave a
+//! host alone once one of them sees a robot check. Time is tokio's clock anchored to the wall
+//! clock at start-up: replicas agree on it to within their clocks' sync, tests that pause
+//! tokio's time pause it too, and the application clock (which tests move at will) plays no
+//! part. robots.txt is cached per replica: fetching it goes through the same bucket.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use sqlx::AnyPool;
 use tokio::time::Instant;
 
 use super::robots::Robots;
+use crate::store::crawl_hosts::{self, Outcome};
 
 /// What a request to a host came to, as far as the host's health goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,39 +44,32 @@ impl HostOutcome {
             HostOutcome::RobotCheck | HostOutcome::Unavailable | HostOutcome::Unreachable
         )
     }
-}
 
-#[derive(Debug, Default, Clone)]
-struct Counters {
-    requests: u64,
-    ok: u64,
-    robot_checks: u64,
-    unavailable: u64,
-    unreachable: u64,
-    page_errors: u64,
-}
-
-#[derive(Debug)]
-struct HostState {
-    /// GCRA's theoretical arrival time: when the bucket is next full of one token.
-    tat: Instant,
-    backoff_until: Option<Instant>,
-    failures_in_row: u32,
-    counters: Counters,
-    last_outcome: Option<HostOutcome>,
-    robots: Option<(Robots, Instant)>,
-}
-
-impl HostState {
-    fn new(now: Instant) -> HostState {
-        HostState {
-            tat: now,
-            backoff_until: None,
-            failures_in_row: 0,
-            counters: Counters::default(),
-            last_outcome: None,
-            robots: None,
+    fn stored(self) -> Outcome {
+        let (column, name) = match self {
+            HostOutcome::Ok => ("ok", "ok"),
+            HostOutcome::RobotCheck => ("robot_checks", "robot_check"),
+            HostOutcome::Unavailable => ("unavailable", "unavailable"),
+            HostOutcome::Unreachable => ("unreachable", "unreachable"),
+            HostOutcome::PageError => ("page_errors", "page_error"),
+        };
+        Outcome {
+            column,
+            name,
+            backs_off: self.backs_off(),
+            clears: self == HostOutcome::Ok,
         }
+    }
+
+    fn from_stored(name: &str) -> Option<HostOutcome> {
+        Some(match name {
+            "ok" => HostOutcome::Ok,
+            "robot_check" => HostOutcome::RobotCheck,
+            "unavailable" => HostOutcome::Unavailable,
+            "unreachable" => HostOutcome::Unreachable,
+            "page_error" => HostOutcome::PageError,
+            _ => return None,
+        })
     }
 }
 
@@ -99,42 +97,77 @@ pub struct HostHealth {
     pub last_outcome: Option<HostOutcome>,
 }
 
-/// Per-host politeness state.
+/// Per-host politeness, shared through the database.
 #[derive(Debug)]
 pub struct HostBook {
-    /// Seconds between requests to one host; zero when the limit is lifted.
+    db: AnyPool,
+    /// Time between requests to one host; zero when the limit is lifted.
     interval: Duration,
     /// GCRA tolerance: how far ahead of schedule a burst may run.
     tolerance: Duration,
     backoff_base: Duration,
     backoff_max: Duration,
-    hosts: Mutex<HashMap<String, HostState>>,
-    /// One turn at a time per host while waiting for a slot.
-    gates: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    /// tokio's clock at start-up and the wall clock then (see the module's notes).
+    anchor: (Instant, i64),
+    robots: Mutex<HashMap<String, (Robots, Instant)>>,
+    /// One turn at a time per host within this replica while waiting for a slot.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One robots.txt fetch at a time per host within this replica.
+    robots_gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn of one host's gate in `gates`.
+async fn turn(
+    gates: &Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    host: &str,
+) -> tokio::sync::OwnedMutexGuard<()> {
+    let gate = {
+        let mut gates = gates.lock().unwrap_or_else(|p| p.into_inner());
+        gates.entry(host.to_owned()).or_default().clone()
+    };
+    gate.lock_owned().await
+}
+
+/// Why politeness state could not be read or written.
+pub type HostError = sqlx::Error;
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl HostBook {
     /// `rps` requests per second per host (≤ 0 or not finite lifts the limit: benchmarks),
-    /// `burst` back to back after a quiet spell.
-    pub fn new(rps: f64, burst: u32, backoff_base: Duration, backoff_max: Duration) -> HostBook {
+    /// `burst` back to back after a quiet spell, kept in `db`.
+    pub fn new(
+        db: AnyPool,
+        rps: f64,
+        burst: u32,
+        backoff_base: Duration,
+        backoff_max: Duration,
+    ) -> HostBook {
         let interval = if rps.is_finite() && rps > 0.0 {
             Duration::from_secs_f64(1.0 / rps)
         } else {
             Duration::ZERO
         };
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, ms);
         HostBook {
+            db,
             interval,
             tolerance: interval * burst.max(1).saturating_sub(1),
             backoff_base,
             backoff_max: backoff_max.max(backoff_base),
-            hosts: Mutex::new(HashMap::new()),
+            anchor: (Instant::now(), wall),
+            robots: Mutex::new(HashMap::new()),
             gates: Mutex::new(HashMap::new()),
+            robots_gates: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The book the `[crawler]` settings describe.
-    pub fn from_settings(s: &super::CrawlerSettings) -> HostBook {
+    /// The book the `[crawler]` settings describe, kept in `db` (the write pool).
+    pub fn from_settings(s: &super::CrawlerSettings, db: AnyPool) -> HostBook {
         HostBook::new(
+            db,
             s.per_host_rps,
             s.per_host_burst,
             Duration::from_millis(s.backoff_base_ms),
@@ -142,200 +175,262 @@ impl HostBook {
         )
     }
 
-    fn with<T>(&self, host: &str, f: impl FnOnce(&mut HostState, Instant) -> T) -> T {
+    /// Now, in the wall-clock ms the database rows use.
+    fn now_ms(&self) -> i64 {
+        self.anchor.1 + ms(self.anchor.0.elapsed())
+    }
+
+    /// The instant a wall-clock ms falls on.
+    fn instant_at(&self, at_ms: i64) -> Instant {
+        let ahead = at_ms - self.now_ms();
         let now = Instant::now();
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let state = hosts
-            .entry(host.to_owned())
-            .or_insert_with(|| HostState::new(now));
-        f(state, now)
+        if ahead > 0 {
+            now + Duration::from_millis(ahead.unsigned_abs())
+        } else {
+            now
+        }
     }
 
-    /// Reserve the next request slot on `host` and return when it is: every caller gets its
-    /// own slot, so concurrent workers never exceed the rate together.
-    pub fn reserve(&self, host: &str) -> Instant {
-        let (interval, tolerance) = (self.interval, self.tolerance);
-        self.with(host, |s, now| {
-            let earliest = s.tat.checked_sub(tolerance).unwrap_or(now).max(now);
-            let slot = match s.backoff_until {
-                Some(until) if until > earliest => until,
-                _ => earliest,
-            };
-            s.tat = s.tat.max(slot) + interval;
-            s.counters.requests += 1;
-            slot
-        })
+    /// Reserve the next request slot on `host` and return when it is: every caller, in this
+    /// replica or another, gets its own slot, so together they never exceed the rate.
+    pub async fn reserve(&self, host: &str) -> Result<Instant, HostError> {
+        let slot = crawl_hosts::reserve(
+            &self.db,
+            host,
+            self.now_ms(),
+            ms(self.interval),
+            ms(self.tolerance),
+        )
+        .await?;
+        Ok(self.instant_at(slot.at_ms))
     }
 
-    /// Wait for a slot on `host` (see [`HostBook::reserve`]). Waiters take turns per host,
-    /// and the bucket counts from when a request actually leaves: a request that woke late
-    /// (a busy machine) pushes the next one back rather than letting two go out close
-    /// together.
-    pub async fn acquire(&self, host: &str) {
-        let gate = {
-            let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
-            gates.entry(host.to_owned()).or_default().clone()
-        };
-        let _turn = gate.lock().await;
-        let slot = self.reserve(host);
+    /// Wait for a slot on `host` (see [`HostBook::reserve`]). This replica's waiters take
+    /// turns per host, and the bucket counts from when a request actually leaves: one that
+    /// woke late (a busy machine) pushes the next one back rather than letting two go out
+    /// close together.
+    pub async fn acquire(&self, host: &str) -> Result<(), HostError> {
+        let _turn = turn(&self.gates, host).await;
+        let slot = self.reserve(host).await?;
         tokio::time::sleep_until(slot).await;
-        let interval = self.interval;
-        self.with(host, |s, now| s.tat = s.tat.max(now + interval));
+        if !self.interval.is_zero() {
+            crawl_hosts::departed(&self.db, host, self.now_ms(), ms(self.interval)).await?;
+        }
+        Ok(())
+    }
+
+    /// Hosts backing off now, with how long each still is.
+    pub async fn backing_off_hosts(&self) -> Result<HashMap<String, Duration>, HostError> {
+        let now = self.now_ms();
+        Ok(crawl_hosts::backing_off(&self.db, now)
+            .await?
+            .into_iter()
+            .map(|(host, until)| (host, Duration::from_millis((until - now).unsigned_abs())))
+            .collect())
     }
 
     /// How long `host` is still backed off for, if it is.
-    pub fn backing_off(&self, host: &str) -> Option<Duration> {
-        self.with(host, |s, now| {
-            s.backoff_until
-                .filter(|u| *u > now)
-                .map(|u| u.duration_since(now))
-        })
+    pub async fn backing_off(&self, host: &str) -> Result<Option<Duration>, HostError> {
+        Ok(self.backing_off_hosts().await?.remove(host))
     }
 
     /// Record what a request came to. A failure backs the host off for
     /// `base × 2^(failures in a row − 1)` (capped), times a jitter in [0.8, 1.2) so that
     /// replicas do not return in step; a normal answer ends the back-off.
-    pub fn record(&self, host: &str, outcome: HostOutcome) {
-        let (base, max) = (self.backoff_base, self.backoff_max);
-        self.with(host, |s, now| {
-            s.last_outcome = Some(outcome);
-            let c = &mut s.counters;
-            match outcome {
-                HostOutcome::Ok => c.ok += 1,
-                HostOutcome::RobotCheck => c.robot_checks += 1,
-                HostOutcome::Unavailable => c.unavailable += 1,
-                HostOutcome::Unreachable => c.unreachable += 1,
-                HostOutcome::PageError => c.page_errors += 1,
-            }
-            if outcome.backs_off() {
-                s.failures_in_row = s.failures_in_row.saturating_add(1);
-                let doubling = 2_u32.saturating_pow(s.failures_in_row.saturating_sub(1).min(30));
-                let delay = base.saturating_mul(doubling).min(max);
-                let delay = delay.mul_f64(super::jitter(0.8, 1.2));
-                s.backoff_until = Some(now + delay);
-                tracing::warn!(
-                    host,
-                    ?outcome,
-                    failures = s.failures_in_row,
-                    backoff_ms = delay.as_millis() as u64,
-                    "backing off host"
-                );
-            } else if outcome == HostOutcome::Ok {
-                s.failures_in_row = 0;
-                s.backoff_until = None;
-            }
-        });
+    pub async fn record(&self, host: &str, outcome: HostOutcome) -> Result<(), HostError> {
+        let now = self.now_ms();
+        let failures = crawl_hosts::record(&self.db, host, outcome.stored(), now).await?;
+        if let Some(failures) = failures {
+            let doubling = 2_u32.saturating_pow(
+                u32::try_from(failures.saturating_sub(1))
+                    .unwrap_or(u32::MAX)
+                    .min(30),
+            );
+            let delay = self
+                .backoff_base
+                .saturating_mul(doubling)
+                .min(self.backoff_max);
+            let delay = delay.mul_f64(super::jitter(0.8, 1.2));
+            crawl_hosts::back_off(&self.db, host, now + ms(delay)).await?;
+            tracing::warn!(
+                host,
+                ?outcome,
+                failures,
+                backoff_ms = ms(delay),
+                "backing off host"
+            );
+        }
+        Ok(())
     }
 
-    /// The host's robots.txt rules, if fetched within `ttl`.
+    /// The host's robots.txt rules, if this replica fetched them within `ttl`.
     pub fn robots(&self, host: &str, ttl: Duration) -> Option<Robots> {
-        self.with(host, |s, now| {
-            s.robots
-                .as_ref()
-                .filter(|(_, at)| now.duration_since(*at) < ttl)
-                .map(|(r, _)| r.clone())
-        })
+        let robots = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+        robots
+            .get(host)
+            .filter(|(_, at)| at.elapsed() < ttl)
+            .map(|(r, _)| r.clone())
+    }
+
+    /// Wait for this replica's turn to fetch `host`'s robots.txt; whoever waited should look
+    /// in [`HostBook::robots`] again before fetching.
+    pub async fn robots_turn(&self, host: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        turn(&self.robots_gates, host).await
     }
 
     pub fn set_robots(&self, host: &str, robots: Robots) {
-        self.with(host, |s, now| s.robots = Some((robots, now)));
+        let mut all = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+        all.insert(host.to_owned(), (robots, Instant::now()));
     }
 
-    /// Every host seen, by name.
-    pub fn health(&self) -> Vec<HostHealth> {
-        let now = Instant::now();
-        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<HostHealth> = hosts
-            .iter()
-            .map(|(host, s)| {
-                let c = &s.counters;
+    /// Every host any replica has crawled, by name.
+    pub async fn health(&self) -> Result<Vec<HostHealth>, HostError> {
+        let now = self.now_ms();
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(crawl_hosts::all(&self.db)
+            .await?
+            .into_iter()
+            .map(|h| {
                 let answered =
-                    c.ok + c.robot_checks + c.unavailable + c.unreachable + c.page_errors;
-                let rate = |n: u64| {
-                    if answered == 0 {
+                    h.ok + h.robot_checks + h.unavailable + h.unreachable + h.page_errors;
+                let rate = |n: i64| {
+                    if answered <= 0 {
                         0.0
                     } else {
                         n as f64 / answered as f64
                     }
                 };
-                let remaining = s
-                    .backoff_until
-                    .filter(|u| *u > now)
-                    .map(|u| u.duration_since(now));
+                let remaining = h.backoff_until_ms.filter(|u| *u > now).map(|u| u - now);
                 HostHealth {
-                    host: host.clone(),
-                    requests: c.requests,
-                    success_rate: rate(c.ok),
-                    robot_check_rate: rate(c.robot_checks),
-                    robot_checks: c.robot_checks,
-                    unavailable: c.unavailable,
-                    unreachable: c.unreachable,
-                    page_errors: c.page_errors,
-                    failures_in_row: s.failures_in_row,
+                    requests: count(h.requests),
+                    success_rate: rate(h.ok),
+                    robot_check_rate: rate(h.robot_checks),
+                    robot_checks: count(h.robot_checks),
+                    unavailable: count(h.unavailable),
+                    unreachable: count(h.unreachable),
+                    page_errors: count(h.page_errors),
+                    failures_in_row: u32::try_from(h.failures_in_row).unwrap_or(u32::MAX),
                     backing_off: remaining.is_some(),
-                    backoff_remaining_ms: remaining
-                        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-                    last_outcome: s.last_outcome,
+                    backoff_remaining_ms: remaining.map_or(0, count),
+                    last_outcome: h.last_outcome.as_deref().and_then(HostOutcome::from_stored),
+                    host: h.host,
                 }
             })
-            .collect();
-        out.sort_by(|a, b| a.host.cmp(&b.host));
-        out
+            .collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Db;
 
-    #[tokio::test(start_paused = true)]
-    async fn slots_are_spaced_by_the_rate_and_a_burst_runs_ahead_only_once() {
-        let book = HostBook::new(2.0, 1, Duration::from_secs(1), Duration::from_secs(8));
-        let t0 = Instant::now();
-        let slots: Vec<Duration> = (0..4).map(|_| book.reserve("h") - t0).collect();
-        assert_eq!(
-            slots,
-            [0, 500, 1000, 1500].map(Duration::from_millis).to_vec()
-        );
-        assert_eq!(book.reserve("other"), t0, "hosts have their own buckets");
-
-        let bursty = HostBook::new(1.0, 3, Duration::from_secs(1), Duration::from_secs(8));
-        let slots: Vec<Duration> = (0..5).map(|_| bursty.reserve("h") - t0).collect();
-        assert_eq!(
-            slots,
-            [0, 0, 0, 1000, 2000].map(Duration::from_millis).to_vec()
-        );
+    /// A fresh SQLite database (real time: sqlx's SQLite worker thread does not follow a
+    /// paused tokio clock).
+    async fn db() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("hosts.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate(&url).await.expect("migrate");
+        (db, dir)
     }
 
-    #[tokio::test(start_paused = true)]
+    fn book(db: &Db, rps: f64, burst: u32, base_ms: u64, max_ms: u64) -> HostBook {
+        HostBook::new(
+            db.write.clone(),
+            rps,
+            burst,
+            Duration::from_millis(base_ms),
+            Duration::from_millis(max_ms),
+        )
+    }
+
+    fn offsets_ms(slots: &[Instant]) -> Vec<i64> {
+        slots
+            .iter()
+            .map(|s| ms(s.duration_since(slots[0])))
+            .collect()
+    }
+
+    fn near(got: &[i64], want: &[i64]) -> bool {
+        got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 3)
+    }
+
+    #[tokio::test]
+    async fn slots_are_spaced_by_the_rate_and_a_burst_runs_ahead_only_once() {
+        let (db, _dir) = db().await;
+        let b = book(&db, 20.0, 1, 1_000, 8_000);
+        let mut slots = Vec::new();
+        for _ in 0..4 {
+            slots.push(b.reserve("h").await.unwrap());
+        }
+        let got = offsets_ms(&slots);
+        assert!(near(&got, &[0, 50, 100, 150]), "{got:?}");
+        let other = b.reserve("other").await.unwrap();
+        assert!(other <= Instant::now(), "hosts have their own buckets");
+
+        let bursty = book(&db, 20.0, 3, 1_000, 8_000);
+        let mut slots = Vec::new();
+        for _ in 0..5 {
+            slots.push(bursty.reserve("b").await.unwrap());
+        }
+        let got = offsets_ms(&slots);
+        assert!(near(&got, &[0, 0, 0, 50, 100]), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn replicas_share_one_bucket_per_host() {
+        let (db, _dir) = db().await;
+        let (one, two) = (
+            book(&db, 10.0, 1, 1_000, 8_000),
+            book(&db, 10.0, 1, 1_000, 8_000),
+        );
+        let mut slots = Vec::new();
+        for i in 0..6 {
+            let replica = if i % 2 == 0 { &one } else { &two };
+            slots.push(replica.reserve("h").await.unwrap());
+        }
+        let got = offsets_ms(&slots);
+        assert!(near(&got, &[0, 100, 200, 300, 400, 500]), "{got:?}");
+    }
+
+    #[tokio::test]
     async fn failures_double_the_back_off_up_to_the_cap_and_success_ends_it() {
-        let book = HostBook::new(0.0, 1, Duration::from_secs(10), Duration::from_secs(35));
+        let (db, _dir) = db().await;
+        let b = book(&db, 0.0, 1, 10_000, 35_000);
         let mut seen = Vec::new();
         for _ in 0..4 {
-            book.record("h", HostOutcome::RobotCheck);
-            seen.push(book.backing_off("h").unwrap().as_secs_f64());
+            b.record("h", HostOutcome::RobotCheck).await.unwrap();
+            seen.push(b.backing_off("h").await.unwrap().unwrap().as_secs_f64());
         }
-        let within = |got: f64, nominal: f64| got >= nominal * 0.8 && got < nominal * 1.2;
+        let within = |got: f64, nominal: f64| got >= nominal * 0.8 - 0.01 && got < nominal * 1.2;
         assert!(within(seen[0], 10.0), "{seen:?}");
         assert!(within(seen[1], 20.0), "{seen:?}");
         assert!(within(seen[2], 35.0), "capped: {seen:?}");
         assert!(within(seen[3], 35.0), "{seen:?}");
+        let elsewhere = book(&db, 0.0, 1, 10_000, 35_000);
+        assert!(
+            elsewhere.backing_off("h").await.unwrap().is_some(),
+            "another replica sees the back-off"
+        );
         let before = Instant::now();
         assert!(
-            book.reserve("h") > before,
+            elsewhere.reserve("h").await.unwrap() > before + Duration::from_secs(20),
             "a backed-off host gets no slot until it ends"
         );
-        book.record("h", HostOutcome::Ok);
-        assert_eq!(book.backing_off("h"), None);
-        book.record("h", HostOutcome::PageError);
+        b.record("h", HostOutcome::Ok).await.unwrap();
+        assert_eq!(b.backing_off("h").await.unwrap(), None);
+        b.record("h", HostOutcome::PageError).await.unwrap();
         assert_eq!(
-            book.backing_off("h"),
+            b.backing_off("h").await.unwrap(),
             None,
             "a page's error is not the host's"
         );
-        let health = book.health();
+        let health = elsewhere.health().await.unwrap();
         assert_eq!(health[0].robot_checks, 4);
+        assert_eq!(health[0].requests, 1);
         assert_eq!(health[0].failures_in_row, 0);
+        assert_eq!(health[0].last_outcome, Some(HostOutcome::PageError));
         assert!((health[0].robot_check_rate - 4.0 / 6.0).abs() < 1e-9);
     }
 }

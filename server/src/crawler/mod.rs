@@ -286,15 +286,18 @@ impl Crawler {
     }
 
     /// Marketplaces whose host is backing off, so claims pass their jobs by.
-    fn backed_off(&self) -> Vec<Marketplace> {
-        let hosts = &self.inner.state.crawl_hosts;
-        Marketplace::ALL
+    async fn backed_off(&self) -> Result<Vec<Marketplace>, sqlx::Error> {
+        let hosts = self.inner.state.crawl_hosts.backing_off_hosts().await?;
+        if hosts.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(Marketplace::ALL
             .into_iter()
             .filter(|m| {
                 fetch::origin(&self.inner.settings.base_url(*m))
-                    .is_some_and(|o| hosts.backing_off(&o).is_some())
+                    .is_some_and(|o| hosts.contains_key(&o))
             })
-            .collect()
+            .collect())
     }
 
     /// Claim the best due job: a verification if any is due, else core's pick among the
@@ -302,7 +305,7 @@ impl Crawler {
     async fn claim(&self) -> Result<Option<Candidate>, sqlx::Error> {
         let state = &self.inner.state;
         let now = state.clock.now();
-        let skip = self.backed_off();
+        let skip = self.backed_off().await?;
         let until = now + Span::seconds(self.inner.settings.lease_secs.max(1));
         let mut tx = state.db.write.begin().await?;
         let mut chosen = crawl_jobs::due(&mut tx, state.db.backend, VERIFY, now, &skip, 1)
@@ -352,44 +355,44 @@ impl Crawler {
 
     /// Fetch and read the page, minding robots.txt and the host's rate and back-off.
     async fn crawl(&self, job: &Candidate, url: &str) -> Crawl {
-        let (hosts, fetcher) = (&self.inner.state.crawl_hosts, &self.inner.fetcher);
         let Some(origin) = fetch::origin(url) else {
             return Crawl::Failed {
                 error: format!("not a URL: {url}"),
                 host_failure: false,
             };
         };
-        if hosts.backing_off(&origin).is_some() {
-            return Crawl::NotTried;
+        match self.try_crawl(job, url, &origin).await {
+            Ok(crawl) => crawl,
+            // The politeness rows could not be read or written: no request went out
+            // unaccounted for, and the job is tried again later.
+            Err(e) => Crawl::Failed {
+                error: format!("host bookkeeping: {e}"),
+                host_failure: false,
+            },
         }
-        let ttl = Duration::from_secs(self.inner.settings.robots_ttl_secs);
-        let robots = match hosts.robots(&origin, ttl) {
-            Some(r) => r,
-            None => {
-                hosts.acquire(&origin).await;
-                let robots = match fetcher.get(&format!("{origin}/robots.txt")).await {
-                    Ok(f) if (200..300).contains(&f.status) => robots::Robots::parse(&f.body),
-                    // RFC 9309: a server error means "assume everything is disallowed" for now.
-                    Ok(f) if f.status == 429 || f.status >= 500 => {
-                        hosts.record(&origin, HostOutcome::Unavailable);
-                        return Crawl::Unavailable { status: f.status };
-                    }
-                    // Any other answer (404, 403): there are no rules.
-                    Ok(_) => robots::Robots::allow_all(),
-                    Err(e) => return self.failed(&origin, e),
-                };
-                hosts.record(&origin, HostOutcome::Ok);
-                hosts.set_robots(&origin, robots.clone());
-                robots
-            }
+    }
+
+    async fn try_crawl(
+        &self,
+        job: &Candidate,
+        url: &str,
+        origin: &str,
+    ) -> Result<Crawl, sqlx::Error> {
+        let (hosts, fetcher) = (&self.inner.state.crawl_hosts, &self.inner.fetcher);
+        if hosts.backing_off(origin).await?.is_some() {
+            return Ok(Crawl::NotTried);
+        }
+        let robots = match self.robots(origin).await? {
+            Ok(robots) => robots,
+            Err(crawl) => return Ok(crawl),
         };
         if !robots.allowed(&fetch::path_and_query(url)) {
-            return Crawl::Disallowed;
+            return Ok(Crawl::Disallowed);
         }
-        hosts.acquire(&origin).await;
+        hosts.acquire(origin).await?;
         let fetched = match fetcher.get(url).await {
             Ok(f) => f,
-            Err(e) => return self.failed(&origin, e),
+            Err(e) => return self.failed(origin, e).await,
         };
         let elapsed_ms = u64::try_from(fetched.elapsed.as_millis()).unwrap_or(u64::MAX);
         metrics::histogram!("crawl_fetch_seconds").record(fetched.elapsed.as_secs_f64());
@@ -397,16 +400,16 @@ impl Crawler {
         match status {
             200..=299 => {}
             404 | 410 => {
-                hosts.record(&origin, HostOutcome::Ok);
-                return Crawl::NotFound { status };
+                hosts.record(origin, HostOutcome::Ok).await?;
+                return Ok(Crawl::NotFound { status });
             }
             429 | 503 => {
-                hosts.record(&origin, HostOutcome::Unavailable);
-                return Crawl::Unavailable { status };
+                hosts.record(origin, HostOutcome::Unavailable).await?;
+                return Ok(Crawl::Unavailable { status });
             }
             _ => {
-                hosts.record(&origin, HostOutcome::PageError);
-                return Crawl::HttpError { status };
+                hosts.record(origin, HostOutcome::PageError).await?;
+                return Ok(Crawl::HttpError { status });
             }
         }
         let ctx = PageContext {
@@ -419,9 +422,9 @@ impl Crawler {
             extract(&page, &ctx)
         })
         .await;
-        match read {
+        Ok(match read {
             Ok(Ok(observation)) => {
-                hosts.record(&origin, HostOutcome::Ok);
+                hosts.record(origin, HostOutcome::Ok).await?;
                 Crawl::Observed {
                     observation: Box::new(observation),
                     status,
@@ -429,11 +432,11 @@ impl Crawler {
                 }
             }
             Ok(Err(ReadError::Blocked { .. })) => {
-                hosts.record(&origin, HostOutcome::RobotCheck);
+                hosts.record(origin, HostOutcome::RobotCheck).await?;
                 Crawl::RobotCheck { elapsed_ms }
             }
             Ok(Err(e)) => {
-                hosts.record(&origin, HostOutcome::Ok);
+                hosts.record(origin, HostOutcome::Ok).await?;
                 Crawl::Unreadable {
                     status,
                     reason: e.to_string(),
@@ -443,23 +446,57 @@ impl Crawler {
                 error: format!("reading the page: {e}"),
                 host_failure: false,
             },
-        }
+        })
     }
 
-    fn failed(&self, origin: &str, e: FetchError) -> Crawl {
+    /// The host's robots.txt rules, fetched once per TTL per replica: the workers that find
+    /// them missing wait for the one fetching them. `Err` is what the crawl came to when the
+    /// rules could not be had.
+    async fn robots(&self, origin: &str) -> Result<Result<robots::Robots, Crawl>, sqlx::Error> {
+        let (hosts, fetcher) = (&self.inner.state.crawl_hosts, &self.inner.fetcher);
+        let ttl = Duration::from_secs(self.inner.settings.robots_ttl_secs);
+        if let Some(r) = hosts.robots(origin, ttl) {
+            return Ok(Ok(r));
+        }
+        let _fetching = hosts.robots_turn(origin).await;
+        if let Some(r) = hosts.robots(origin, ttl) {
+            return Ok(Ok(r));
+        }
+        hosts.acquire(origin).await?;
+        let robots = match fetcher.get(&format!("{origin}/robots.txt")).await {
+            Ok(f) if (200..300).contains(&f.status) => robots::Robots::parse(&f.body),
+            // RFC 9309: a server error means "assume everything is disallowed" for now.
+            Ok(f) if f.status == 429 || f.status >= 500 => {
+                hosts.record(origin, HostOutcome::Unavailable).await?;
+                return Ok(Err(Crawl::Unavailable { status: f.status }));
+            }
+            // Any other answer (404, 403): there are no rules.
+            Ok(_) => robots::Robots::allow_all(),
+            Err(e) => return Ok(Err(self.failed(origin, e).await?)),
+        };
+        hosts.record(origin, HostOutcome::Ok).await?;
+        hosts.set_robots(origin, robots.clone());
+        Ok(Ok(robots))
+    }
+
+    async fn failed(&self, origin: &str, e: FetchError) -> Result<Crawl, sqlx::Error> {
         let host_failure = e.is_host_failure();
-        self.inner.state.crawl_hosts.record(
-            origin,
-            if host_failure {
-                HostOutcome::Unreachable
-            } else {
-                HostOutcome::PageError
-            },
-        );
-        Crawl::Failed {
+        self.inner
+            .state
+            .crawl_hosts
+            .record(
+                origin,
+                if host_failure {
+                    HostOutcome::Unreachable
+                } else {
+                    HostOutcome::PageError
+                },
+            )
+            .await?;
+        Ok(Crawl::Failed {
             error: e.to_string(),
             host_failure,
-        }
+        })
     }
 
     /// Record what the crawl came to: retry, give up, or finish (with a verdict and the

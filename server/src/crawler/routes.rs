@@ -96,10 +96,13 @@ pub struct HostList {
         (status = 403, description = "not an admin"),
     )
 )]
-async fn hosts(State(state): State<AppState>, _admin: AdminUser) -> AppJson<HostList> {
-    AppJson(HostList {
-        hosts: admin::host_health(&state),
-    })
+async fn hosts(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<AppJson<HostList>, ApiError> {
+    Ok(AppJson(HostList {
+        hosts: admin::host_health(&state).await?,
+    }))
 }
 
 /// Crawl a report's product again, ahead of every automatic verification (admins only).

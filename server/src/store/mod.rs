@@ -2,6 +2,7 @@
 //! inside one transaction when a change must land whole.
 
 pub mod audit;
+pub mod crawl_hosts;
 pub mod crawl_jobs;
 pub mod notifications;
 pub mod outbox;

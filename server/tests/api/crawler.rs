@@ -12,7 +12,7 @@ use pricewatch_server::store::crawl_jobs::JobFilter;
 use serde_json::Value;
 
 use crate::both_engines;
-use crate::support::{spawn_app_with, Engine, Signer, TestApp, T0};
+use crate::support::{spawn_app_with, spawn_replica, Engine, Signer, TestApp, T0};
 
 const ASIN: &str = "B0FX000001";
 const LIST: i64 = 99_900;
@@ -393,6 +393,73 @@ async fn the_crawler_never_exceeds_the_per_host_rate() {
         "{rate:.3} requests per second on average (1 % for timing)"
     );
     assert_eq!(log[0].served, Served::Robots, "robots.txt is read first");
+    assert_eq!(
+        log.iter().filter(|r| r.served == Served::Robots).count(),
+        1,
+        "four workers, one robots.txt fetch"
+    );
+}
+
+// Several threads, so the shop logs arrivals promptly while the servers work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_keep_to_one_rate_per_host_between_them() {
+    let asins: Vec<String> = (30..46).map(|i| format!("B0FX0000{i}")).collect();
+    let shop = shop_selling(asins.iter().map(|a| product(a, 1_999)).collect()).await;
+    let polite = |c: &mut CrawlerSettings| {
+        c.per_host_rps = 4.0;
+        c.per_host_burst = 1;
+        c.concurrency = 4;
+        c.seed_interval_secs = 1;
+    };
+    let app = crawling_app(Engine::Postgres, &shop, polite).await;
+    let urls = shop.base_urls();
+    let replica = spawn_replica(&app, move |s| {
+        let c = &mut s.crawler;
+        c.enabled = true;
+        c.base_urls = urls.into_iter().collect();
+        c.poll_interval_ms = 20;
+        c.backoff_base_ms = 100;
+        polite(c);
+    })
+    .await;
+    let bot = Signer::new(37);
+    app.make_crawler(&bot).await;
+    let reports = asins
+        .iter()
+        .map(|a| bot.report("us", a, Some(1_999), T0))
+        .collect();
+    assert_eq!(app.post_reports(reports).await.status(), 200);
+
+    wait_for(
+        &app,
+        "SELECT CASE WHEN COUNT(*) >= 16 THEN 1 ELSE 0 END FROM crawl_jobs \
+         WHERE kind = 'refresh' AND done_at IS NOT NULL",
+        Duration::from_secs(30),
+    )
+    .await;
+    let log = shop.requests();
+    assert_eq!(
+        log.iter().filter(|r| r.served == Served::Robots).count(),
+        2,
+        "each replica read robots.txt once: both were crawling"
+    );
+
+    let times: Vec<u64> = log.iter().map(|r| r.since_start_us).collect();
+    const JITTER: u64 = 50_000;
+    let shortest = gaps(&times).into_iter().min().unwrap();
+    assert!(
+        shortest >= 250_000 - JITTER,
+        "two requests {shortest} µs apart"
+    );
+    let span_s = (times[times.len() - 1] - times[0]) as f64 / 1e6;
+    let rate = (times.len() - 1) as f64 / span_s;
+    assert!(rate <= 4.04, "{rate:.3} requests per second together");
+    let hosts = admin::host_health(&replica.state).await.unwrap();
+    assert_eq!(
+        hosts[0].requests as usize,
+        times.len(),
+        "either replica's view counts both replicas' requests"
+    );
 }
 
 // Several threads, so the shop logs arrivals promptly while the server works.
@@ -426,7 +493,7 @@ async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
     // machine can only make it later, never sooner.
     assert!((3..=5).contains(&checks.len()), "{checks:?}");
     assert_doubling(&gaps(&checks), 200_000);
-    let host = &admin::host_health(&app.state)[0];
+    let host = &admin::host_health(&app.state).await.unwrap()[0];
     assert_eq!(host.robot_checks as usize, checks.len());
     assert!(host.backing_off, "{host:?}");
     assert!(host.robot_check_rate > 0.5, "{host:?}");
@@ -444,7 +511,7 @@ async fn robot_checks_back_the_host_off_exponentially_until_it_recovers() {
         text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
         "refuted"
     );
-    let host = &admin::host_health(&app.state)[0];
+    let host = &admin::host_health(&app.state).await.unwrap()[0];
     assert!(!host.backing_off && host.failures_in_row == 0, "{host:?}");
     let job = job_of(&app, id).await;
     assert_eq!(job["attempts"], checks.len() as i64 + 1, "{job}");
@@ -493,7 +560,10 @@ async fn service_unavailable_answers_back_the_host_off_too() {
         &gaps(&pages.iter().map(|r| r.since_start_us).collect::<Vec<_>>()),
         200_000,
     );
-    assert_eq!(admin::host_health(&app.state)[0].unavailable, 3);
+    assert_eq!(
+        admin::host_health(&app.state).await.unwrap()[0].unavailable,
+        3
+    );
 }
 
 #[tokio::test]

@@ -157,6 +157,24 @@ pub async fn fresh_database(engine: Engine) -> (String, DbGuard) {
 /// Start a server on `engine` with `tweak` applied to its settings.
 pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let (database_url, guard) = fresh_database(engine).await;
+    spawn_on(database_url, guard, tweak).await
+}
+
+/// A second server on `first`'s database, as another replica would be: its own state and
+/// clock, the same rows. The database lives as long as `first`.
+pub async fn spawn_replica(first: &TestApp, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let guard = DbGuard {
+        pg_name: None,
+        _dir: None,
+    };
+    spawn_on(first.database_url.clone(), guard, tweak).await
+}
+
+async fn spawn_on(
+    database_url: String,
+    guard: DbGuard,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings {
         bind: "127.0.0.1:0".parse().expect("addr"),
         database_url: database_url.clone(),
