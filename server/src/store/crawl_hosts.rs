@@ -25,14 +25,13 @@ pub async fn reserve(
     // The new arrival time is max(tat, now, back-off end) + interval; from it (and the
     // back-off end) the slot follows without reading the old row: see `slot_from`.
     let row = sqlx::query(
-        "INSERT INTO crawl_hosts (host, tat_ms, requests, updated_at_ms) VALUES ($1, $2 + $3, 1, $2) \
+        "INSERT INTO crawl_hosts (host, tat_ms, updated_at_ms) VALUES ($1, $2 + $3, $2) \
          ON CONFLICT (host) DO UPDATE SET \
            tat_ms = CASE \
              WHEN crawl_hosts.tat_ms >= $2 AND crawl_hosts.tat_ms >= COALESCE(crawl_hosts.backoff_until_ms, 0) \
                THEN crawl_hosts.tat_ms \
              WHEN $2 >= COALESCE(crawl_hosts.backoff_until_ms, 0) THEN $2 \
              ELSE crawl_hosts.backoff_until_ms END + $3, \
-           requests = crawl_hosts.requests + 1, \
            updated_at_ms = $2 \
          RETURNING tat_ms, backoff_until_ms",
     )
@@ -89,7 +88,7 @@ pub struct Outcome {
     pub clears: bool,
 }
 
-/// Count an outcome. For a failure, returns the failures in a row including this one, so
+/// Count a request and what it came to. For a failure, returns the failures in a row including this one, so
 /// the caller can set the back-off ([`back_off`]).
 pub async fn record(
     pool: &AnyPool,
@@ -106,9 +105,10 @@ pub async fn record(
     };
     let col = outcome.column;
     let row = sqlx::query(&format!(
-        "INSERT INTO crawl_hosts (host, tat_ms, {col}, failures_in_row, last_outcome, updated_at_ms) \
-         VALUES ($1, $3, 1, $4, $2, $3) \
-         ON CONFLICT (host) DO UPDATE SET {col} = crawl_hosts.{col} + 1, {run}, \
+        "INSERT INTO crawl_hosts (host, tat_ms, requests, {col}, failures_in_row, last_outcome, updated_at_ms) \
+         VALUES ($1, $3, 1, 1, $4, $2, $3) \
+         ON CONFLICT (host) DO UPDATE SET requests = crawl_hosts.requests + 1, \
+           {col} = crawl_hosts.{col} + 1, {run}, \
            last_outcome = $2, updated_at_ms = $3 \
          RETURNING failures_in_row"
     ))
