@@ -12,6 +12,7 @@ mod auth;
 mod consensus;
 mod crawler;
 mod health;
+mod history_storage;
 mod mail;
 mod products;
 mod reporters;
