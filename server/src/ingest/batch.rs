@@ -95,14 +95,14 @@ impl Batch {
                 checked.iter().map(|c| c.key_hex.as_str()).collect();
             set.into_iter().collect()
         };
-        let reporters = load_reporters(conn, &keys).await?;
+        let reporters = load_reporters(conn, backend, &keys).await?;
         if let Some(first) = checked.iter().find(|c| !reporters.contains_key(&c.key_hex)) {
             // Reports before it that are replays are refused first, as one by one.
             let before: Vec<&Checked> = checked
                 .iter()
                 .take_while(|c| c.index < first.index)
                 .collect();
-            if let Some(replay) = first_replay(conn, &reporters, &before).await? {
+            if let Some(replay) = first_replay(conn, backend, &reporters, &before).await? {
                 return Err(refusal(replay, &ReportError::Replayed));
             }
             return Err(unregistered(first.index));
@@ -220,7 +220,8 @@ impl Batch {
     ) -> Result<(), ApiError> {
         let pending = std::mem::take(&mut self.pending);
         if !pending.reports.is_empty() {
-            let written = insert_reports(conn, &pending.reports, checked, self.now).await?;
+            let written =
+                insert_reports(conn, self.backend, &pending.reports, checked, self.now).await?;
             for r in &pending.reports {
                 let key = (r.reporter_id, checked[r.at].nonce_hex.clone());
                 if !written.contains_key(&key) {
@@ -241,7 +242,7 @@ impl Batch {
                     Ok((p.product_id, &p.point, report_id))
                 })
                 .collect::<Result<_, ApiError>>()?;
-            let ids = insert_points(conn, &rows).await?;
+            let ids = insert_points(conn, self.backend, &rows).await?;
             for (p, (_, _, report_id)) in pending.points.iter().zip(&rows) {
                 let id = ids.get(report_id).copied().ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("a new point's id was not returned"))
@@ -271,10 +272,10 @@ impl Batch {
                     Some((p.product_id, id, event_payload(&product.product, p, id)))
                 })
                 .collect();
-            insert_events(conn, &events, self.now).await?;
+            insert_events(conn, self.backend, &events, self.now).await?;
         }
         if !pending.extends.is_empty() {
-            extend_points(conn, &pending.extends).await?;
+            extend_points(conn, self.backend, &pending.extends).await?;
         }
         if !pending.verifications.is_empty() {
             let jobs: Vec<(i64, i64, f64)> = pending
@@ -284,7 +285,7 @@ impl Batch {
                     Some((*product, *self.report_ids.get(report)?, *priority))
                 })
                 .collect();
-            insert_verifications(conn, &jobs, self.now).await?;
+            insert_verifications(conn, self.backend, &jobs, self.now).await?;
         }
         let mut dirty: Vec<Product> = Vec::new();
         for slot in self.slots.values_mut() {
@@ -293,7 +294,7 @@ impl Batch {
             }
         }
         if !dirty.is_empty() {
-            update_products(conn, &dirty).await?;
+            update_products(conn, self.backend, &dirty).await?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use pricewatch_core::{Currency, ProductKey, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::sql::{placeholders, rows_per_statement};
+use super::sql::{list, param, placeholders, rows_per_statement};
 use super::verify::Checked;
 use super::RECENT_POINTS;
 use crate::db::Backend;
@@ -20,16 +20,14 @@ const REPORTER_COLUMNS: &str = "id, public_key, kind, created_at, confirmed, ref
 
 pub(super) async fn load_reporters(
     conn: &mut AnyConnection,
+    backend: Backend,
     keys: &[&str],
 ) -> Result<HashMap<String, Reporter>, sqlx::Error> {
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(rows_per_statement(1)) {
         let sql = format!(
             "SELECT {REPORTER_COLUMNS} FROM reporters WHERE public_key IN ({})",
-            (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
@@ -54,6 +52,7 @@ pub(super) async fn load_reporters(
 /// The earliest report (by batch position) whose (reporter, nonce) is already stored.
 pub(super) async fn first_replay(
     conn: &mut AnyConnection,
+    backend: Backend,
     reporters: &HashMap<String, Reporter>,
     before: &[&Checked],
 ) -> Result<Option<usize>, sqlx::Error> {
@@ -66,7 +65,7 @@ pub(super) async fn first_replay(
         let sql = format!(
             "SELECT r.reporter_id, r.nonce FROM (VALUES {}) AS v JOIN reports r \
              ON r.reporter_id = v.column1 AND r.nonce = v.column2",
-            placeholders(chunk.len(), 2)
+            placeholders(backend, chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (id, c) in chunk {
@@ -106,7 +105,7 @@ pub(super) async fn lock_products(
         let sql = format!(
             "INSERT INTO products (marketplace, asin, currency, created_at, updated_at) \
              VALUES {} ON CONFLICT (marketplace, asin) DO NOTHING",
-            placeholders(chunk.len(), 5)
+            placeholders(backend, chunk.len(), 5)
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
@@ -129,7 +128,7 @@ pub(super) async fn lock_products(
                 .map(|c| format!("p.{}", c.trim()))
                 .collect::<Vec<_>>()
                 .join(", "),
-            placeholders(chunk.len(), 2),
+            placeholders(backend, chunk.len(), 2),
             match backend {
                 Backend::Postgres => " FOR NO KEY UPDATE OF p",
                 Backend::Sqlite => "",
@@ -230,7 +229,7 @@ async fn points_newest_first(
             // One index range scan per product.
             Backend::Postgres => format!(
                 "SELECT r.* FROM (VALUES {}) AS v (pid) CROSS JOIN LATERAL ({}) AS r",
-                placeholders(chunk.len(), 1),
+                placeholders(backend, chunk.len(), 1),
                 per_product.replace("{}", "v.pid")
             ),
             // SQLite has no LATERAL; a compound of limited subqueries does the same.
@@ -238,7 +237,7 @@ async fn points_newest_first(
                 .map(|i| {
                     format!(
                         "SELECT * FROM ({})",
-                        per_product.replace("{}", &format!("${i}"))
+                        per_product.replace("{}", &param(backend, i))
                     )
                 })
                 .collect::<Vec<_>>()

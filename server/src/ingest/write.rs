@@ -9,7 +9,7 @@ use pricewatch_core::Timestamp;
 use sqlx::{AnyConnection, Row};
 
 use super::batch::PendingReport;
-use super::sql::{lock_for_update, placeholders, rows_per_statement};
+use super::sql::{list, lock_for_update, param, placeholders, rows_per_statement};
 use super::verify::Checked;
 use crate::db::Backend;
 use crate::store::products::Product;
@@ -27,6 +27,7 @@ fn decision_str(v: &Verdict) -> String {
 /// missing).
 pub(super) async fn insert_reports(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[PendingReport],
     checked: &[Checked],
     now: Timestamp,
@@ -39,7 +40,7 @@ pub(super) async fn insert_reports(
              observed_at, received_at, decision, status, suspicion, reasons, client_version, \
              signature) VALUES {} ON CONFLICT (reporter_id, nonce) DO NOTHING \
              RETURNING id, reporter_id, nonce",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -75,6 +76,7 @@ pub(super) async fn insert_reports(
 /// Insert new points; returns report id → point id (each new point comes from one report).
 pub(super) async fn insert_points(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[(i64, &PricePoint, i64)],
 ) -> Result<HashMap<i64, i64>, sqlx::Error> {
     const COLS: usize = 6;
@@ -83,7 +85,7 @@ pub(super) async fn insert_points(
         let sql = format!(
             "INSERT INTO price_points (product_id, price, availability, first_seen_at, \
              last_seen_at, report_id) VALUES {} RETURNING id, report_id",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for (product_id, point, report_id) in chunk {
@@ -104,6 +106,7 @@ pub(super) async fn insert_points(
 
 pub(super) async fn insert_events(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[(i64, i64, String)],
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
@@ -112,7 +115,7 @@ pub(super) async fn insert_events(
         let sql = format!(
             "INSERT INTO outbox_events (kind, product_id, price_point_id, payload, created_at) \
              VALUES {}",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for (product_id, point_id, payload) in chunk {
@@ -131,6 +134,7 @@ pub(super) async fn insert_events(
 /// Move `last_seen_at` forward on points written before this batch, in one statement.
 pub(super) async fn extend_points(
     conn: &mut AnyConnection,
+    backend: Backend,
     extends: &BTreeMap<i64, i64>,
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<(&i64, &i64)> = extends.iter().collect();
@@ -139,7 +143,7 @@ pub(super) async fn extend_points(
         let sql = format!(
             "UPDATE price_points SET last_seen_at = v.column2 FROM (VALUES {}) AS v \
              WHERE price_points.id = v.column1 AND price_points.last_seen_at < v.column2",
-            placeholders(chunk.len(), 2)
+            placeholders(backend, chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (id, at) in chunk {
@@ -152,6 +156,7 @@ pub(super) async fn extend_points(
 
 pub(super) async fn insert_verifications(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[(i64, i64, f64)],
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
@@ -160,7 +165,7 @@ pub(super) async fn insert_verifications(
         let sql = format!(
             "INSERT INTO crawl_jobs (product_id, kind, report_id, priority, due_at, created_at) \
              VALUES {}",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for (product_id, report_id, priority) in chunk {
@@ -181,6 +186,7 @@ pub(super) async fn insert_verifications(
 /// alone (SQLite), so the values computed in memory are the truth.
 pub(super) async fn update_products(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[Product],
 ) -> Result<(), sqlx::Error> {
     const COLS: usize = 7;
@@ -189,7 +195,7 @@ pub(super) async fn update_products(
             "UPDATE products SET title = v.column2, current_price = v.column3, \
              availability = v.column4, current_point_id = v.column5, version = v.column6, \
              updated_at = v.column7 FROM (VALUES {}) AS v WHERE products.id = v.column1",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -223,16 +229,10 @@ pub(super) async fn touch_reporters(
     let mut ids: Vec<i64> = reporters.values().map(|r| r.id).collect();
     ids.sort_unstable();
     for chunk in ids.chunks(rows_per_statement(1)) {
-        let list = |from: usize| {
-            (from..chunk.len() + from)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         if backend == Backend::Postgres && chunk.len() > 1 {
             let sql = format!(
                 "SELECT id FROM reporters WHERE id IN ({}) ORDER BY id{}",
-                list(1),
+                list(backend, 1, chunk.len()),
                 lock_for_update(backend)
             );
             let mut q = sqlx::query(&sql);
@@ -242,8 +242,9 @@ pub(super) async fn touch_reporters(
             q.execute(&mut *conn).await?;
         }
         let sql = format!(
-            "UPDATE reporters SET last_report_at = $1 WHERE id IN ({})",
-            list(2)
+            "UPDATE reporters SET last_report_at = {} WHERE id IN ({})",
+            param(backend, 1),
+            list(backend, 2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(now.as_millis());
         for id in chunk {
