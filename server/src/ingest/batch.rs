@@ -81,32 +81,42 @@ pub(super) struct Batch {
     pub(super) next_placeholder: i64,
 }
 
+/// The batch's reporters by key. A key that is not registered refuses the batch (403), after
+/// any replay among the reports before it (409), as when reports were checked one by one.
+pub(super) async fn reporters(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    checked: &[Checked],
+) -> Result<HashMap<String, Reporter>, ApiError> {
+    let keys: Vec<&str> = {
+        let set: std::collections::BTreeSet<&str> =
+            checked.iter().map(|c| c.key_hex.as_str()).collect();
+        set.into_iter().collect()
+    };
+    let reporters = load_reporters(conn, backend, &keys).await?;
+    if let Some(first) = checked.iter().find(|c| !reporters.contains_key(&c.key_hex)) {
+        let before: Vec<&Checked> = checked
+            .iter()
+            .take_while(|c| c.index < first.index)
+            .collect();
+        if let Some(replay) = first_replay(conn, backend, &reporters, &before).await? {
+            return Err(refusal(replay, &ReportError::Replayed));
+        }
+        return Err(unregistered(first.index));
+    }
+    Ok(reporters)
+}
+
 impl Batch {
-    /// Read the reporters, create and lock the products, read their recent points.
+    /// Create and lock the batch's products and read their recent points.
     pub(super) async fn load(
         conn: &mut AnyConnection,
         backend: Backend,
+        reporters: HashMap<String, Reporter>,
         checked: &[Checked],
         history_len: usize,
         now: Timestamp,
     ) -> Result<Batch, ApiError> {
-        let keys: Vec<&str> = {
-            let set: std::collections::BTreeSet<&str> =
-                checked.iter().map(|c| c.key_hex.as_str()).collect();
-            set.into_iter().collect()
-        };
-        let reporters = load_reporters(conn, backend, &keys).await?;
-        if let Some(first) = checked.iter().find(|c| !reporters.contains_key(&c.key_hex)) {
-            // Reports before it that are replays are refused first, as one by one.
-            let before: Vec<&Checked> = checked
-                .iter()
-                .take_while(|c| c.index < first.index)
-                .collect();
-            if let Some(replay) = first_replay(conn, backend, &reporters, &before).await? {
-                return Err(refusal(replay, &ReportError::Replayed));
-            }
-            return Err(unregistered(first.index));
-        }
         let product_keys: Vec<ProductKey> = checked
             .iter()
             .map(product_key)

@@ -43,11 +43,12 @@ use std::collections::{HashMap, HashSet};
 
 use pricewatch_core::judge::{Decision, JudgeConfig, Reason};
 use pricewatch_core::report::{ReportError, ReportRules, SignedReport};
-use pricewatch_core::Span;
+use pricewatch_core::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::reporters::Reporter;
 
 use batch::Batch;
 use verify::{refusal, verify_all, Checked};
@@ -150,29 +151,61 @@ pub async fn ingest(
             title,
         });
     }
-    let mut per_key: HashMap<&str, u32> = HashMap::new();
-    for c in &checked {
-        *per_key.entry(c.key_hex.as_str()).or_default() += 1;
-    }
-    for (key, n) in &per_key {
-        state
-            .limits
-            .check(&format!("key:{key}"), *n, limits.per_key_per_minute, now)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    }
-
     let config = JudgeConfig {
         rules,
         ..JudgeConfig::default()
     };
+    let backend = state.db.backend;
     let mut tx = state.db.write.begin().await?;
-    let results = Batch::load(&mut tx, state.db.backend, &checked, config.history_len, now)
-        .await?
-        .run(&mut tx, &config, &checked)
-        .await?;
+    let reporters = batch::reporters(&mut tx, backend, &checked).await?;
+    check_key_limits(state, &checked, &reporters, now)?;
+    let results = Batch::load(
+        &mut tx,
+        backend,
+        reporters,
+        &checked,
+        config.history_len,
+        now,
+    )
+    .await?
+    .run(&mut tx, &config, &checked)
+    .await?;
     tx.commit().await?;
     for r in &results {
         crate::metrics::report_judged(r.status);
     }
     Ok(results)
+}
+
+/// The per-key rate limit, counted per report. Crawler-kind keys are exempt: the crawler
+/// reports what it fetched, one report per page at the pace its own per-host politeness
+/// allows, and a limit meant for browsers would only delay the ground truth the judge
+/// weighs most. (Refused here, the batch has only been read, not written.)
+fn check_key_limits(
+    state: &AppState,
+    checked: &[Checked],
+    reporters: &HashMap<String, Reporter>,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let mut per_key: HashMap<&str, u32> = HashMap::new();
+    for c in checked {
+        let crawler = reporters
+            .get(&c.key_hex)
+            .is_some_and(|r| r.kind == "crawler");
+        if !crawler {
+            *per_key.entry(c.key_hex.as_str()).or_default() += 1;
+        }
+    }
+    for (key, n) in &per_key {
+        state
+            .limits
+            .check(
+                &format!("key:{key}"),
+                *n,
+                state.settings.ingest.per_key_per_minute,
+                now,
+            )
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    }
+    Ok(())
 }

@@ -303,3 +303,35 @@ both_engines!(
         assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
     }
 );
+
+both_engines!(
+    crawler_keys_are_not_held_to_the_per_key_rate_limit,
+    |engine: Engine| async move {
+        let app = spawn_app_with(engine, |s| s.ingest.per_key_per_minute = 2).await;
+        let crawler = Signer::new(14);
+        app.make_crawler(&crawler).await;
+        let shopper = Signer::new(15);
+        app.register(&shopper).await;
+
+        // The crawler's own identity reports one page after another, well over the limit.
+        for i in 0..4 {
+            let res = app
+                .post_reports(vec![crawler.report("us", ASIN, Some(1_000 + i), T0)])
+                .await;
+            assert_eq!(res.status(), 200, "crawler report {i}");
+        }
+        let reports = (0..3)
+            .map(|i| crawler.report("us", ASIN, Some(2_000 + i), T0))
+            .collect();
+        assert_eq!(app.post_reports(reports).await.status(), 200);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
+
+        // A shopper's key still is, in the same minute.
+        let reports = (0..3)
+            .map(|i| shopper.report("us", ASIN, Some(3_000 + i), T0))
+            .collect();
+        let res = app.post_reports(reports).await;
+        assert_eq!(res.status(), 429);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
+    }
+);
