@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use pricewatch_core::history::PricePoint;
 use pricewatch_core::judge::Verdict;
 use pricewatch_core::Timestamp;
+use sqlx::any::AnyQueryResult;
 use sqlx::{AnyConnection, Row};
 
 use super::batch::PendingReport;
@@ -38,9 +39,9 @@ pub(super) async fn insert_reports(
         let sql = format!(
             "INSERT INTO reports (reporter_id, product_id, nonce, price, currency, availability, \
              observed_at, received_at, decision, status, suspicion, reasons, client_version, \
-             signature) VALUES {} ON CONFLICT (reporter_id, nonce) DO NOTHING \
-             RETURNING id, reporter_id, nonce",
-            placeholders(backend, chunk.len(), COLS)
+             signature) VALUES {} ON CONFLICT (reporter_id, nonce) DO NOTHING{}",
+            placeholders(backend, chunk.len(), COLS),
+            returning(backend, " RETURNING id, reporter_id, nonce")
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -63,7 +64,32 @@ pub(super) async fn insert_reports(
                 .bind(report.client_version.as_str())
                 .bind(c.signature.as_str());
         }
-        for row in q.fetch_all(&mut *conn).await? {
+        let rows = match backend {
+            Backend::Postgres => q.fetch_all(&mut *conn).await?,
+            Backend::Sqlite => {
+                // The ids this insert takes come after the table's sequence: an id skipped
+                // by a conflict is used up too, so they are consecutive only when nothing
+                // conflicts.
+                let before: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'reports'",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                let done = q.execute(&mut *conn).await?;
+                if done.rows_affected() == chunk.len() as u64 {
+                    for (r, id) in chunk.iter().zip(before + 1..) {
+                        out.insert((r.reporter_id, checked[r.at].nonce_hex.clone()), id);
+                    }
+                    continue;
+                }
+                // A replay was skipped: the rows written are the ones after the sequence.
+                sqlx::query("SELECT id, reporter_id, nonce FROM reports WHERE id > ?")
+                    .bind(before)
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        };
+        for row in rows {
             out.insert(
                 (row.try_get("reporter_id")?, row.try_get("nonce")?),
                 row.try_get("id")?,
@@ -71,6 +97,35 @@ pub(super) async fn insert_reports(
         }
     }
     Ok(out)
+}
+
+/// `RETURNING ...` on PostgreSQL. On SQLite the ids are worked out instead (see
+/// [`insert_reports`] and [`written_ids`]): the sqlx SQLite driver hands each returned row
+/// from its own thread to the waiting task one at a time, a thread wake-up per row.
+fn returning(backend: Backend, clause: &'static str) -> &'static str {
+    match backend {
+        Backend::Postgres => clause,
+        Backend::Sqlite => "",
+    }
+}
+
+/// The ids of the rows a multi-row SQLite `INSERT` just wrote, in `VALUES` order. SQLite
+/// inserts the rows one after another, each taking the next id of the table
+/// (`AUTOINCREMENT`, one writer), so they are the `rows_affected` ids ending with the
+/// connection's last inserted one. (sqlx's `Any` driver does not pass that id on, so it is
+/// asked for: one row instead of one per inserted row.)
+async fn written_ids(
+    conn: &mut AnyConnection,
+    done: &AnyQueryResult,
+) -> Result<std::ops::Range<i64>, sqlx::Error> {
+    let n = i64::try_from(done.rows_affected()).unwrap_or(0);
+    if n == 0 {
+        return Ok(0..0);
+    }
+    let last: i64 = sqlx::query_scalar("SELECT last_insert_rowid()")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(last - n + 1..last + 1)
 }
 
 /// Insert new points; returns report id → point id (each new point comes from one report).
@@ -84,8 +139,9 @@ pub(super) async fn insert_points(
     for chunk in rows.chunks(rows_per_statement(COLS)) {
         let sql = format!(
             "INSERT INTO price_points (product_id, price, availability, first_seen_at, \
-             last_seen_at, report_id) VALUES {} RETURNING id, report_id",
-            placeholders(backend, chunk.len(), COLS)
+             last_seen_at, report_id) VALUES {}{}",
+            placeholders(backend, chunk.len(), COLS),
+            returning(backend, " RETURNING id, report_id")
         );
         let mut q = sqlx::query(&sql);
         for (product_id, point, report_id) in chunk {
@@ -97,8 +153,21 @@ pub(super) async fn insert_points(
                 .bind(point.last_seen_at.as_millis())
                 .bind(*report_id);
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            out.insert(row.try_get("report_id")?, row.try_get("id")?);
+        match backend {
+            Backend::Postgres => {
+                for row in q.fetch_all(&mut *conn).await? {
+                    out.insert(row.try_get("report_id")?, row.try_get("id")?);
+                }
+            }
+            Backend::Sqlite => {
+                let done = q.execute(&mut *conn).await?;
+                // Nothing can skip a point row: every one of them was written.
+                for ((_, _, report_id), id) in
+                    chunk.iter().zip(written_ids(&mut *conn, &done).await?)
+                {
+                    out.insert(*report_id, id);
+                }
+            }
         }
     }
     Ok(out)
