@@ -3,7 +3,8 @@
 //! a one-year daily chart, a 365-day raw chart and the product page (all-time stats), cache
 //! cold (the first request per product version: the points are read and aggregated) and warm
 //! (the answer cached per ETag), plus how long the table took to build and how many bytes a
-//! stored point takes on each engine.
+//! stored point takes on each engine. The points are written straight into `price_points` and
+//! then packed into `price_days` as migration 0006's data step does (timed too).
 //!
 //! The points of all products are interleaved in time, as live ingest writes them, so a
 //! product's points are spread over the table rather than packed together.
@@ -153,6 +154,19 @@ async fn bytes_per_point(engine: Engine, pool: &AnyPool, rows: i64) -> (f64, f64
     }
 }
 
+/// Bytes the packed days take, table and indexes.
+async fn packed_bytes(engine: Engine, pool: &AnyPool) -> i64 {
+    match engine {
+        Engine::Postgres => scalar(pool, "SELECT pg_total_relation_size('price_days')").await,
+        Engine::Sqlite => {
+            sqlx::query_scalar::<_, i64>("SELECT SUM(pgsize) FROM dbstat WHERE name = 'price_days'")
+                .fetch_one(pool)
+                .await
+                .unwrap_or(0)
+        }
+    }
+}
+
 fn summary(mut lat: Vec<Duration>) -> Value {
     lat.sort_unstable();
     let pct = |p: f64| {
@@ -205,7 +219,24 @@ async fn run(engine: Engine) -> Value {
     let rows = scalar(&db.read, "SELECT COUNT(*) FROM price_points").await;
     eprintln!("   built {rows} points in {build_seconds:.1}s");
     let (heap, index) = bytes_per_point(engine, &db.read, rows).await;
+    // The points went straight into price_points, as on a database upgraded from before
+    // price_days: pack them as the migration's data step (and the server's packer) does.
+    let started = Instant::now();
+    let packed = pricewatch_server::store::price_days::pack_pass(&db.write, db.backend)
+        .await
+        .unwrap();
+    let pack_seconds = started.elapsed().as_secs_f64();
+    exec(&db.write, "ANALYZE").await;
+    let packed_bytes = packed_bytes(engine, &db.read).await;
+    eprintln!(
+        "   packed {packed} points into days in {pack_seconds:.1}s, {:.1} bytes/point",
+        packed_bytes as f64 / packed.max(1) as f64
+    );
 
+    // The 1-, 5- and 15-minute load averages as the queries start: other work shares the cores.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     let server = ServerProcess::spawn(&url, &[("RUST_LOG", "warn")]);
     let client = reqwest::Client::new();
     let kinds = [
@@ -247,6 +278,10 @@ async fn run(engine: Engine) -> Value {
         "build_seconds": build_seconds,
         "bytes_per_point_table": heap,
         "bytes_per_point_index": index,
+        "load_average_before": load,
+        "packed_points": packed,
+        "pack_seconds": pack_seconds,
+        "bytes_per_point_packed": packed_bytes as f64 / packed.max(1) as f64,
         "queries": queries,
     })
 }

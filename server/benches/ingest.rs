@@ -465,7 +465,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
     for chunk in reporters.chunks(500) {
         let sql = format!(
             "INSERT INTO reporters (id, public_key, created_at) VALUES {}",
-            values(chunk.len(), 3)
+            values(engine, chunk.len(), 3)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -483,7 +483,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
     for chunk in products.chunks(1_000) {
         let sql = format!(
             "INSERT INTO products (id, marketplace, asin, currency, created_at, updated_at) VALUES {}",
-            values(chunk.len(), 6)
+            values(engine, chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -565,7 +565,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
                     let sql = format!(
                         "SELECT id FROM products WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
                         (1..=touched.len())
-                            .map(|i| format!("${i}"))
+                            .map(|i| param(engine, i))
                             .collect::<Vec<_>>()
                             .join(", ")
                     );
@@ -579,7 +579,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
                     "INSERT INTO reports (id, reporter_id, product_id, nonce, price, currency, \
                      availability, observed_at, received_at, decision, status, suspicion, reasons, \
                      client_version, signature) VALUES {}",
-                    values(batch.len(), 15)
+                    values(engine, batch.len(), 15)
                 );
                 let mut q = sqlx::query(&sql);
                 for r in batch {
@@ -611,7 +611,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
                     let sql = format!(
                         "INSERT INTO price_points (id, product_id, price, availability, \
                          first_seen_at, last_seen_at, report_id) VALUES {}",
-                        values(pts.len(), 7)
+                        values(engine, pts.len(), 7)
                     );
                     let mut q = sqlx::query(&sql);
                     for p in &pts {
@@ -635,7 +635,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
                     let sql = format!(
                         "INSERT INTO outbox_events (kind, product_id, price_point_id, payload, \
                          created_at) VALUES {}",
-                        values(evs.len(), 5)
+                        values(engine, evs.len(), 5)
                     );
                     let mut q = sqlx::query(&sql);
                     for e in &evs {
@@ -651,7 +651,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
                 let sql = format!(
                     "UPDATE products SET version = version + 1 WHERE id IN ({})",
                     (1..=touched.len())
-                        .map(|i| format!("${i}"))
+                        .map(|i| param(engine, i))
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -688,13 +688,23 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Ite
     .await
 }
 
-fn values(rows: usize, cols: usize) -> String {
+/// The `i`th bind parameter. SQLite gets a bare positional `?`, as ingest does: sqlx binds a
+/// named `$N` on SQLite by scanning the statement's parameter names, which is quadratic in a
+/// multi-row statement and would make the ceiling a measure of that.
+fn param(engine: Engine, i: usize) -> String {
+    match engine {
+        Engine::Sqlite => "?".to_owned(),
+        Engine::Postgres => format!("${i}"),
+    }
+}
+
+fn values(engine: Engine, rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| {
             format!(
                 "({})",
                 (1..=cols)
-                    .map(|c| format!("${}", r * cols + c))
+                    .map(|c| param(engine, r * cols + c))
                     .collect::<Vec<_>>()
                     .join(", ")
             )

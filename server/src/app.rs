@@ -111,6 +111,8 @@ impl Application {
         let crawler = crate::crawler::start(&self.state).await;
         // So does the alert worker (its claims are leased, so stopping mid-round is safe).
         let alert_workers = crate::alerts::spawn(self.state.clone());
+        // And the history packer (also the data migration of history written before it).
+        let packer = crate::history_packer::spawn(self.state.db.clone());
         let app = router(self.state);
         let served = axum::serve(
             self.listener,
@@ -122,6 +124,7 @@ impl Application {
             crawler.stop().await;
         }
         alert_workers.stop().await;
+        packer.stop().await;
         served
     }
 }

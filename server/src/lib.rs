@@ -16,6 +16,7 @@
 //! - [`subscriptions`], [`alerts`]: price alerts users manage, and the worker that turns price
 //!   changes into notifications and delivers them ([`mail`], [`webhooks`]).
 //! - [`error`]: the API error type and its one mapping to HTTP.
+//! - [`history_packer`]: packs finished days of history for fast chart reads.
 //! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
 //! - [`cli`], [`commands`]: the `pricewatch` command.
 
@@ -31,6 +32,7 @@ pub mod config;
 pub mod crawler;
 pub mod db;
 pub mod error;
+pub mod history_packer;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;

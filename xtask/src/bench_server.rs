@@ -1,7 +1,8 @@
-//! `cargo xtask bench-server [render]`: the server's load benchmarks (ingest and history over
-//! HTTP against the release binary, `server/benches/`), written into `BENCHMARKS.md` between
-//! their own markers with the machine they ran on. `render` only rewrites the section from
-//! the last run's figures (`target/server-bench/*.json`).
+//! `cargo xtask bench-server [ingest|history|render]`: the server's load benchmarks (ingest
+//! and history over HTTP against the release binary, `server/benches/`), written into
+//! `BENCHMARKS.md` between their own markers with the machine they ran on. `ingest` or
+//! `history` runs only that one (the other's figures come from its last run); `render` only
+//! rewrites the section from the last run's figures (`target/server-bench/*.json`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,16 +20,21 @@ const INGEST_TARGET: f64 = 20_000.0;
 const HISTORY_P99_TARGET_MS: f64 = 5.0;
 
 pub fn run(args: &[String]) -> Result<()> {
-    if args.first().map(String::as_str) != Some("render") {
-        sh::cargo(&[
-            "bench",
-            "-p",
-            "pricewatch-server",
-            "--bench",
-            "ingest",
-            "--bench",
-            "history",
-        ])?;
+    let benches: &[&str] = match args.first().map(String::as_str) {
+        Some("render") => &[],
+        Some("ingest") => &["--bench", "ingest"],
+        Some("history") => &["--bench", "history"],
+        Some(other) => {
+            return Err(format!(
+                "unknown argument {other:?}: expected nothing (both), ingest, history or render"
+            ))
+        }
+        None => &["--bench", "ingest", "--bench", "history"],
+    };
+    if !benches.is_empty() {
+        let mut cmd = vec!["bench", "-p", "pricewatch-server"];
+        cmd.extend_from_slice(benches);
+        sh::cargo(&cmd)?;
     }
     let dir = sh::root().join("target/server-bench");
     let ingest = read(&dir.join("ingest.json"))?;
@@ -116,33 +122,40 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
         out,
         "\n**History over HTTP** (`server/benches/history.rs`): one client, sequential \
          requests; products of 50,000 points each over two years (a one-year chart reads about \
-         25,000), interleaved in time in one table. Cold is the first request per product \
-         version (points read and aggregated); warm is the answer cached per ETag.\n"
+         25,000), interleaved in time in one table, then packed into per-day rows as \
+         migration 0006's data step does (`store::price_days`; time and packed size per point \
+         in their own column). Cold is the first request per product version (points read from \
+         the packed days and aggregated by core); warm is the answer cached per ETag.\n"
     );
     let _ = writeln!(
         out,
-        "| engine | table | built in | bytes/point table + index | query | cold p50 / p99 | warm p50 / p99 | p99 < 5 ms (cold / warm) |"
+        "| engine | table | built in | bytes/point table + index | packed in, bytes/point | query | cold p50 / p99 | warm p50 / p99 | p99 < 5 ms (cold / warm) | load avg |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---:|---:|---|---|");
     for h in history {
         let rows = num(h, "rows");
         for (i, q) in h["queries"].as_array().into_iter().flatten().enumerate() {
-            let head = if i == 0 {
-                format!(
-                    "| {} | {:.1}M points | {:.0} s | {:.0} + {:.0} |",
-                    h["engine"].as_str().unwrap_or("?"),
-                    rows / 1e6,
-                    num(h, "build_seconds"),
-                    num(h, "bytes_per_point_table"),
-                    num(h, "bytes_per_point_index"),
+            let (head, load) = if i == 0 {
+                (
+                    format!(
+                        "| {} | {:.1}M points | {:.0} s | {:.0} + {:.0} | {:.0} s, {:.1} |",
+                        h["engine"].as_str().unwrap_or("?"),
+                        rows / 1e6,
+                        num(h, "build_seconds"),
+                        num(h, "bytes_per_point_table"),
+                        num(h, "bytes_per_point_index"),
+                        num(h, "pack_seconds"),
+                        num(h, "bytes_per_point_packed"),
+                    ),
+                    h["load_average_before"].as_str().unwrap_or(""),
                 )
             } else {
-                "| | | | |".to_owned()
+                ("| | | | | |".to_owned(), "")
             };
             let (cold, warm) = (&q["cold"], &q["warm"]);
             let _ = writeln!(
                 out,
-                "{head} {} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {} / {} |",
+                "{head} {} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {} / {} | {load} |",
                 q["query"].as_str().unwrap_or("?"),
                 num(cold, "p50_ms"),
                 num(cold, "p99_ms"),

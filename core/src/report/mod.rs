@@ -29,6 +29,8 @@
 //! one is a typed verification error ([`ReportError::MalformedKey`]) rather than a JSON
 //! parse failure.
 
+#[cfg(feature = "batch")]
+mod batch;
 pub mod canonical;
 mod error;
 mod hex;
@@ -45,6 +47,8 @@ use crate::money::{Currency, Money};
 use crate::observation::Availability;
 use crate::time::Timestamp;
 
+#[cfg(feature = "batch")]
+pub use batch::verify_batch;
 pub use error::{DecodeError, ReportError};
 pub use key::{Nonce, ReporterKey};
 pub use replay::ReplayGuard;

@@ -154,7 +154,7 @@ pub struct ClaimedEvent {
     pub attempts: i64,
 }
 
-/// The payload ingest writes (see `ingest::apply`).
+/// The payload ingest writes (see `ingest::batch::event_payload` and `ingest::consensus::apply`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct PriceChanged {
     pub product_id: i64,

@@ -61,11 +61,18 @@ pub fn migrate(settings: Settings) -> ExitCode {
         let url = settings.database_url.clone();
         let result = async {
             let db = Db::connect(&url).await?;
-            db.migrate(&url).await
+            db.migrate(&url).await?;
+            // The data half of migration 0006: pack the history already stored.
+            crate::store::price_days::pack_pass(&db.write, db.backend)
+                .await
+                .map_err(|e| anyhow::anyhow!("packing price history: {e}"))
         }
         .await;
         match result {
-            Ok(()) => {
+            Ok(packed) => {
+                if packed > 0 {
+                    println!("packed {packed} price points into days");
+                }
                 println!("database {} is up to date", redact(&url));
                 ExitCode::SUCCESS
             }

@@ -687,7 +687,7 @@ impl Crawler {
             Err(ApiError::RateLimited { retry_after_secs }) => {
                 // The verdict is recorded (and not counted again); only the report waits.
                 result["error"] =
-                    json!("ingest rate limit: raise ingest.per_key_per_minute for the crawler");
+                    json!("ingest rate limit: raise ingest.per_ip_per_minute for the crawler");
                 let due = now + Span::seconds(i64::try_from(retry_after_secs).unwrap_or(60));
                 self.retry(job, result, due).await
             }

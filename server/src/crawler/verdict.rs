@@ -26,7 +26,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
 use crate::store::products::{availability_from, Product};
-use crate::store::{outbox, points, products};
+use crate::store::{outbox, points, price_days, products};
 
 /// The outbox event a refuted, published price leaves for the alert side's corrections:
 /// `{product_id, marketplace, asin, price_point_id, report_id, currency, refuted_price,
@@ -240,7 +240,8 @@ pub async fn on_point_refuted(
     now: Timestamp,
 ) -> Result<Option<i64>, sqlx::Error> {
     let refuted = sqlx::query(
-        "SELECT price, availability FROM price_points WHERE id = $1 AND status = 'published'",
+        "SELECT price, availability, first_seen_at FROM price_points \
+         WHERE id = $1 AND status = 'published'",
     )
     .bind(point_id)
     .fetch_optional(&mut *conn)
@@ -250,6 +251,10 @@ pub async fn on_point_refuted(
     };
     let refuted_price: Option<i64> = refuted.try_get("price")?;
     let refuted_availability: String = refuted.try_get("availability")?;
+    // The packed copy of the refuted point's day (and after) goes first, before the point
+    // changes: see `price_days::unpack_from`.
+    let refuted_at = Timestamp::from_millis(refuted.try_get("first_seen_at")?);
+    price_days::unpack_from(conn, product.id, refuted_at).await?;
     sqlx::query("UPDATE price_points SET status = 'reverted' WHERE id = $1")
         .bind(point_id)
         .execute(&mut *conn)
@@ -258,6 +263,10 @@ pub async fn on_point_refuted(
         .await?
         .into_iter()
         .next();
+    if let Some(restored) = &restored {
+        // The point before the refuted one is the latest again and may be extended below.
+        price_days::unpack_from(conn, product.id, restored.point.first_seen_at).await?;
+    }
     let crawled = truth.is_some();
     let truth = match truth {
         Some(t) => Truth {

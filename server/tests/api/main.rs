@@ -13,6 +13,7 @@ mod auth;
 mod consensus;
 mod crawler;
 mod health;
+mod history_storage;
 mod mail;
 mod products;
 mod reporters;

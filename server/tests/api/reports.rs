@@ -185,6 +185,51 @@ both_engines!(
 );
 
 both_engines!(
+    report_ids_name_the_stored_rows_and_a_replay_mid_batch_writes_nothing,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(16);
+        app.register(&alice).await;
+        let old = alice.report("us", ASIN, Some(1_000), T0);
+        assert_eq!(app.post_reports(vec![old.clone()]).await.status(), 200);
+
+        // The replay sits between two new reports: it is the one named, and neither of the
+        // others is kept.
+        let batch = vec![
+            alice.report("us", ASIN, Some(1_000), T0),
+            old,
+            alice.report("us", "B000000002", Some(2_000), T0),
+        ];
+        let res = app.post_reports(batch).await;
+        assert_eq!(res.status(), 409);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["field"], "reports[1].report.nonce");
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+
+        // Each answer's report_id is the row holding that report's nonce.
+        let batch: Vec<Value> = (0..5)
+            .map(|i| alice.report("us", ASIN, Some(1_000 + i), T0))
+            .collect();
+        let nonces: Vec<String> = batch
+            .iter()
+            .map(|r| r["report"]["nonce"].as_str().unwrap().to_owned())
+            .collect();
+        let res = app.post_reports(batch).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        for (i, nonce) in nonces.iter().enumerate() {
+            let id = body["results"][i]["report_id"].as_i64().unwrap();
+            let stored = app
+                .count(&format!(
+                    "SELECT COUNT(*) FROM reports WHERE id = {id} AND nonce = '{nonce}'"
+                ))
+                .await;
+            assert_eq!(stored, 1, "report {i} is row {id}");
+        }
+    }
+);
+
+both_engines!(
     a_report_in_the_wrong_currency_is_refused,
     |engine: Engine| async move {
         let app = spawn_app(engine).await;
@@ -301,5 +346,37 @@ both_engines!(
         assert_eq!(res.status(), 429);
         assert!(res.headers().contains_key("retry-after"));
         assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+    }
+);
+
+both_engines!(
+    crawler_keys_are_not_held_to_the_per_key_rate_limit,
+    |engine: Engine| async move {
+        let app = spawn_app_with(engine, |s| s.ingest.per_key_per_minute = 2).await;
+        let crawler = Signer::new(14);
+        app.make_crawler(&crawler).await;
+        let shopper = Signer::new(15);
+        app.register(&shopper).await;
+
+        // The crawler's own identity reports one page after another, well over the limit.
+        for i in 0..4 {
+            let res = app
+                .post_reports(vec![crawler.report("us", ASIN, Some(1_000 + i), T0)])
+                .await;
+            assert_eq!(res.status(), 200, "crawler report {i}");
+        }
+        let reports = (0..3)
+            .map(|i| crawler.report("us", ASIN, Some(2_000 + i), T0))
+            .collect();
+        assert_eq!(app.post_reports(reports).await.status(), 200);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
+
+        // A shopper's key still is, in the same minute.
+        let reports = (0..3)
+            .map(|i| shopper.report("us", ASIN, Some(3_000 + i), T0))
+            .collect();
+        let res = app.post_reports(reports).await;
+        assert_eq!(res.status(), 429);
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
     }
 );

@@ -1,0 +1,272 @@
+//! What a batch reads before judging, one query per kind: its reporters, its products
+//! (created when new, and locked in one order), and their recent points.
+
+use std::collections::{HashMap, HashSet};
+
+use pricewatch_core::history::PricePoint;
+use pricewatch_core::{Currency, ProductKey, Timestamp};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::sql::{list, param, placeholders, rows_per_statement};
+use super::verify::Checked;
+use super::RECENT_POINTS;
+use crate::db::Backend;
+use crate::store::points::StoredPoint;
+use crate::store::products::{availability_from, Product};
+use crate::store::reporters::Reporter;
+
+const REPORTER_COLUMNS: &str = "id, public_key, kind, created_at, confirmed, refuted, banned";
+
+pub(super) async fn load_reporters(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    keys: &[&str],
+) -> Result<HashMap<String, Reporter>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "SELECT {REPORTER_COLUMNS} FROM reporters WHERE public_key IN ({})",
+            list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            let r = Reporter {
+                id: row.try_get("id")?,
+                public_key: row.try_get("public_key")?,
+                kind: row.try_get("kind")?,
+                created_at: row.try_get("created_at")?,
+                confirmed: row.try_get("confirmed")?,
+                refuted: row.try_get("refuted")?,
+                banned: row.try_get::<i64, _>("banned")? != 0,
+            };
+            out.insert(r.public_key.clone(), r);
+        }
+    }
+    Ok(out)
+}
+
+/// The earliest report (by batch position) whose (reporter, nonce) is already stored.
+pub(super) async fn first_replay(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    reporters: &HashMap<String, Reporter>,
+    before: &[&Checked],
+) -> Result<Option<usize>, sqlx::Error> {
+    let known: Vec<(i64, &Checked)> = before
+        .iter()
+        .filter_map(|c| reporters.get(&c.key_hex).map(|r| (r.id, *c)))
+        .collect();
+    let mut first = None;
+    for chunk in known.chunks(rows_per_statement(2)) {
+        let sql = format!(
+            "SELECT r.reporter_id, r.nonce FROM (VALUES {}) AS v JOIN reports r \
+             ON r.reporter_id = v.column1 AND r.nonce = v.column2",
+            placeholders(backend, chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, c) in chunk {
+            q = q.bind(*id).bind(c.nonce_hex.as_str());
+        }
+        let stored: HashSet<(i64, String)> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("reporter_id")?, r.try_get("nonce")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        if let Some((_, c)) = chunk
+            .iter()
+            .find(|(id, c)| stored.contains(&(*id, c.nonce_hex.clone())))
+        {
+            first = first.or(Some(c.index));
+        }
+    }
+    Ok(first)
+}
+
+const PRODUCT_COLUMNS: &str = "id, marketplace, asin, title, currency, current_price, \
+                               availability, current_point_id, subscribers, views, version, \
+                               updated_at";
+
+/// Create the products that are new and lock them all, in (marketplace, ASIN) order: every
+/// batch takes its locks in that one order, so two batches never wait on each other in a
+/// circle.
+pub(super) async fn lock_products(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    keys: &[ProductKey],
+    now: Timestamp,
+) -> Result<Vec<Product>, sqlx::Error> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(rows_per_statement(5)) {
+        let sql = format!(
+            "INSERT INTO products (marketplace, asin, currency, created_at, updated_at) \
+             VALUES {} ON CONFLICT (marketplace, asin) DO NOTHING",
+            placeholders(backend, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q
+                .bind(k.marketplace.code())
+                .bind(k.asin.as_str())
+                .bind(k.marketplace.currency().code())
+                .bind(now.as_millis())
+                .bind(now.as_millis());
+        }
+        q.execute(&mut *conn).await?;
+        // A join on the VALUES list, not `(marketplace, asin) IN (...)`: SQLite scans the
+        // whole index for the latter, and looks each key up for the former.
+        let sql = format!(
+            "SELECT {} FROM (VALUES {}) AS v JOIN products p \
+             ON p.marketplace = v.column1 AND p.asin = v.column2 \
+             ORDER BY p.marketplace, p.asin{}",
+            PRODUCT_COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            placeholders(backend, chunk.len(), 2),
+            match backend {
+                Backend::Postgres => " FOR NO KEY UPDATE OF p",
+                Backend::Sqlite => "",
+            }
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(k.marketplace.code()).bind(k.asin.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.push(product_from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+fn product_from_row(row: &AnyRow) -> Result<Product, sqlx::Error> {
+    let decode = |col: &str, e: String| sqlx::Error::ColumnDecode {
+        index: col.to_owned(),
+        source: e.into(),
+    };
+    let marketplace: String = row.try_get("marketplace")?;
+    let asin: String = row.try_get("asin")?;
+    let currency: String = row.try_get("currency")?;
+    let currency: Currency = currency
+        .parse()
+        .map_err(|e: pricewatch_core::money::UnknownCurrency| decode("currency", e.to_string()))?;
+    let price: Option<i64> = row.try_get("current_price")?;
+    let availability: String = row.try_get("availability")?;
+    Ok(Product {
+        id: row.try_get("id")?,
+        key: ProductKey {
+            marketplace: marketplace.parse().map_err(
+                |e: pricewatch_core::marketplace::MarketplaceError| {
+                    decode("marketplace", e.to_string())
+                },
+            )?,
+            asin: pricewatch_core::Asin::parse(&asin).map_err(|e| decode("asin", e.to_string()))?,
+        },
+        title: row.try_get("title")?,
+        currency,
+        current_price: price.map(|p| pricewatch_core::Money::new(p, currency)),
+        availability: availability_from(&availability),
+        current_point_id: row.try_get("current_point_id")?,
+        subscribers: row.try_get("subscribers")?,
+        views: row.try_get("views")?,
+        version: row.try_get("version")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The latest published points of every product, newest first, in one query.
+pub(super) async fn recent_points(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    products: &[Product],
+    history_len: usize,
+) -> Result<HashMap<i64, Vec<StoredPoint>>, sqlx::Error> {
+    let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
+    // The judge weighs the latest point and the latest `history_len` priced points among the
+    // recent ones. Reading one more point than that is enough whenever the extra is not
+    // needed (enough of them are priced, or the product has no more): far fewer rows than
+    // the whole window. The rest are read again in full.
+    let short = (history_len + 1).min(RECENT_POINTS);
+    let mut out = points_newest_first(conn, backend, products, &ids, short).await?;
+    let incomplete: Vec<i64> = out
+        .iter()
+        .filter(|(_, pts)| {
+            pts.len() == short
+                && pts.iter().filter(|p| p.point.price.is_some()).count() < history_len
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    if !incomplete.is_empty() && short < RECENT_POINTS {
+        let full = points_newest_first(conn, backend, products, &incomplete, RECENT_POINTS).await?;
+        out.extend(full);
+    }
+    Ok(out)
+}
+
+/// Up to `limit` latest published points of each product in `ids`, newest first.
+async fn points_newest_first(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    products: &[Product],
+    ids: &[i64],
+    limit: usize,
+) -> Result<HashMap<i64, Vec<StoredPoint>>, sqlx::Error> {
+    let mut out: HashMap<i64, Vec<StoredPoint>> = HashMap::with_capacity(ids.len());
+    let currency: HashMap<i64, Currency> = products.iter().map(|p| (p.id, p.currency)).collect();
+    const COLS: &str = "id, product_id, price, availability, first_seen_at, last_seen_at";
+    let per_product = format!(
+        "SELECT {COLS} FROM price_points WHERE product_id = {{}} AND status = 'published' \
+         ORDER BY first_seen_at DESC, id DESC LIMIT {limit}"
+    );
+    for chunk in ids.chunks(500) {
+        let sql = match backend {
+            // One index range scan per product.
+            Backend::Postgres => format!(
+                "SELECT r.* FROM (VALUES {}) AS v (pid) CROSS JOIN LATERAL ({}) AS r",
+                placeholders(backend, chunk.len(), 1),
+                per_product.replace("{}", "v.pid")
+            ),
+            // SQLite has no LATERAL; a compound of limited subqueries does the same.
+            Backend::Sqlite => (1..=chunk.len())
+                .map(|i| {
+                    format!(
+                        "SELECT * FROM ({})",
+                        per_product.replace("{}", &param(backend, i))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL "),
+        };
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            let product_id: i64 = row.try_get("product_id")?;
+            let Some(currency) = currency.get(&product_id).copied() else {
+                continue;
+            };
+            let price: Option<i64> = row.try_get("price")?;
+            let availability: String = row.try_get("availability")?;
+            out.entry(product_id).or_default().push(StoredPoint {
+                id: row.try_get("id")?,
+                point: PricePoint {
+                    price: price.map(|p| pricewatch_core::Money::new(p, currency)),
+                    availability: availability_from(&availability),
+                    first_seen_at: Timestamp::from_millis(row.try_get("first_seen_at")?),
+                    last_seen_at: Timestamp::from_millis(row.try_get("last_seen_at")?),
+                },
+            });
+        }
+    }
+    for points in out.values_mut() {
+        points.sort_by_key(|p| std::cmp::Reverse((p.point.first_seen_at, p.id)));
+    }
+    Ok(out)
+}

@@ -1,0 +1,278 @@
+//! Packed history (`price_days`, migration 0006): whatever mix of new points, extensions,
+//! packing and corrections a product goes through, the points read for charts are exactly
+//! those `price_points` holds, and the HTTP answers are what core computes from them.
+
+use pricewatch_core::history::{
+    store, AcceptedObservation, ChartQuery, Granularity, HistoryConfig, Period, PriceHistory,
+    StoreDecision,
+};
+use pricewatch_core::{Asin, Availability, Marketplace, Money, ProductKey, Span, Timestamp};
+use pricewatch_server::crawler::verdict::{on_point_refuted, Truth};
+use pricewatch_server::store::points::{self, StoredPoint};
+use pricewatch_server::store::{price_days, products};
+use serde_json::Value;
+
+use crate::both_engines;
+use crate::support::{spawn_app, Engine, TestApp, T0};
+
+const ASIN: &str = "B0PACKED01";
+
+/// A small xorshift generator: a long, varied but repeatable history.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn key() -> ProductKey {
+    ProductKey {
+        marketplace: Marketplace::Us,
+        asin: Asin::parse(ASIN).unwrap(),
+    }
+}
+
+async fn product(app: &TestApp) -> products::Product {
+    let mut conn = app.state.db.read.acquire().await.unwrap();
+    products::find(&mut conn, &key()).await.unwrap().unwrap()
+}
+
+fn same(a: &[StoredPoint], b: &[StoredPoint]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.id == y.id && x.point == y.point)
+}
+
+/// Packed reads equal `price_points` reads from several starting points.
+async fn assert_reads_match(app: &TestApp, now: Timestamp, why: &str) {
+    let p = product(app).await;
+    let mut conn = app.state.db.read.acquire().await.unwrap();
+    let mut starts = vec![Timestamp::from_millis(i64::MIN), T0, now - Span::days(1)];
+    for d in [3, 10, 17, 30] {
+        starts.push(T0 + Span::days(d) + Span::hours(d));
+    }
+    for since in starts {
+        let packed = points::since(&mut conn, p.id, p.currency, since)
+            .await
+            .unwrap();
+        let raw = points::since_unpacked(&mut conn, p.id, p.currency, since)
+            .await
+            .unwrap();
+        assert!(
+            same(&packed, &raw),
+            "{why}: since {since:?}: packed read {} points, price_points {}",
+            packed.len(),
+            raw.len()
+        );
+    }
+}
+
+async fn pack(app: &TestApp) -> usize {
+    let id = product(app).await.id;
+    let mut tx = app.state.db.write.begin().await.unwrap();
+    let n = price_days::pack(&mut tx, app.state.db.backend, id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn packed_days(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM price_days")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+}
+
+/// Store one observation by core's change-only rule, as ingest does.
+async fn observe(app: &TestApp, price: Option<i64>, availability: Availability, at: Timestamp) {
+    let mut tx = app.state.db.write.begin().await.unwrap();
+    let p = products::get_or_create_locked(&mut tx, app.state.db.backend, &key(), at)
+        .await
+        .unwrap();
+    let last = points::recent(&mut tx, p.id, p.currency, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .next();
+    let observation = AcceptedObservation {
+        price: price.map(|m| Money::new(m, p.currency)),
+        availability,
+        observed_at: at,
+    };
+    match store(last.as_ref().map(|l| &l.point), &observation) {
+        StoreDecision::NewPoint(point) => {
+            let id = points::insert(&mut tx, p.id, &point, None).await.unwrap();
+            products::set_current(&mut tx, p.id, point.price, point.availability, id, at)
+                .await
+                .unwrap();
+        }
+        StoreDecision::Extend { last_seen_at } => {
+            points::extend(&mut tx, last.unwrap().id, last_seen_at)
+                .await
+                .unwrap();
+            products::touch(&mut tx, p.id, at).await.unwrap();
+        }
+        StoreDecision::Stale => {}
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The crawler refutes a published point: revert it and store the crawled truth.
+async fn refute(app: &TestApp, point_id: i64, truth: Truth, now: Timestamp) {
+    let p = product(app).await;
+    let mut tx = app.state.db.write.begin().await.unwrap();
+    on_point_refuted(&mut tx, &p, point_id, 0, &truth, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+both_engines!(
+    packed_history_reads_equal_the_raw_points_through_inserts_extensions_packing_and_reverts,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut t = T0;
+        let (mut packs, mut reverts) = (0, 0);
+        for step in 0..400 {
+            t = t + Span(rng.below(6 * 3_600_000) as i64 + 1);
+            let price = match rng.below(10) {
+                0 => None,
+                1..=5 => Some(1_999),
+                _ => Some(1_500 + 100 * rng.below(5) as i64),
+            };
+            let availability = if rng.below(12) == 0 {
+                Availability::OutOfStock
+            } else {
+                Availability::InStock
+            };
+            observe(&app, price, availability, t).await;
+            if step % 23 == 22 {
+                packs += pack(&app).await;
+                assert_reads_match(&app, t, &format!("after packing at step {step}")).await;
+            }
+            if step % 61 == 60 {
+                // A published point of the last ten days (often a packed one) is refuted.
+                let p = product(&app).await;
+                let mut conn = app.state.db.read.acquire().await.unwrap();
+                let candidates =
+                    points::since_unpacked(&mut conn, p.id, p.currency, t - Span::days(10))
+                        .await
+                        .unwrap();
+                drop(conn);
+                let victim = candidates[rng.below(candidates.len() as u64) as usize].id;
+                t = t + Span::minutes(5);
+                let truth = Truth {
+                    price: Some(Money::new(1_234 + step, p.currency)),
+                    availability: Availability::InStock,
+                    observed_at: t,
+                };
+                refute(&app, victim, truth, t).await;
+                reverts += 1;
+                assert_reads_match(&app, t, &format!("after reverting at step {step}")).await;
+                packs += pack(&app).await;
+                assert_reads_match(&app, t, &format!("after re-packing at step {step}")).await;
+            }
+        }
+        packs += pack(&app).await;
+        assert!(
+            packs > 0 && packed_days(&app).await > 20,
+            "the history was packed"
+        );
+        assert!(reverts >= 6);
+        assert_reads_match(&app, t, "at the end").await;
+
+        // Over HTTP: the answers are core's charts and stats of the raw points.
+        app.clock.set(t);
+        let p = product(&app).await;
+        let mut conn = app.state.db.read.acquire().await.unwrap();
+        let raw = points::since_unpacked(
+            &mut conn,
+            p.id,
+            p.currency,
+            Timestamp::from_millis(i64::MIN),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let history =
+            PriceHistory::new(p.currency, raw.into_iter().map(|s| s.point).collect()).unwrap();
+        let config = HistoryConfig::default();
+        for (period, granularity) in [
+            (Period::All, Granularity::Daily),
+            (Period::All, Granularity::Raw),
+            (Period::Days30, Granularity::Hourly),
+            (Period::Year, Granularity::Weekly),
+        ] {
+            let expected = serde_json::to_value(
+                history
+                    .chart(
+                        ChartQuery {
+                            period,
+                            granularity,
+                        },
+                        &config,
+                        t,
+                    )
+                    .unwrap(),
+            )
+            .unwrap();
+            let got: Value = app
+                .get(&format!(
+                    "/api/products/us/{ASIN}/history?period={period}&granularity={granularity}"
+                ))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "{period} {granularity}");
+        }
+        let page: Value = app
+            .get(&format!("/api/products/us/{ASIN}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            page["stats"],
+            serde_json::to_value(history.stats(Period::All, &config, t)).unwrap()
+        );
+    }
+);
+
+both_engines!(
+    the_packer_packs_every_finished_day_and_leaves_the_latest_one,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        // Three days of hourly changes, the last point on day 3.
+        for h in 0..(3 * 24 + 2) {
+            let at = T0 + Span::hours(h) + Span::minutes(7);
+            observe(&app, Some(1_000 + h % 3), Availability::InStock, at).await;
+        }
+        let packed = price_days::pack_pass(&app.state.db.write, app.state.db.backend)
+            .await
+            .unwrap();
+        assert_eq!(packed, 3 * 24, "every point of the three finished days");
+        assert_eq!(packed_days(&app).await, 3);
+        let p = product(&app).await;
+        let packed_until: i64 =
+            sqlx::query_scalar("SELECT packed_until FROM products WHERE id = $1")
+                .bind(p.id)
+                .fetch_one(&app.state.db.read)
+                .await
+                .unwrap();
+        assert_eq!(packed_until, (T0 + Span::days(3)).as_millis());
+        // Nothing more to do until a later day has a point.
+        let again = price_days::pack_pass(&app.state.db.write, app.state.db.backend)
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+        assert_reads_match(&app, T0 + Span::days(3) + Span::hours(2), "after the pass").await;
+    }
+);
