@@ -123,11 +123,12 @@ async fn observe(app: &TestApp, price: Option<i64>, availability: Availability, 
     tx.commit().await.unwrap();
 }
 
-/// The crawler refutes a published point: revert it and store the crawled truth.
-async fn refute(app: &TestApp, point_id: i64, truth: Truth, now: Timestamp) {
+/// A published point is refuted: by the crawler, which stores the crawled truth, or by an
+/// admin's reject (no truth: the point before stands).
+async fn refute(app: &TestApp, point_id: i64, truth: Option<Truth>, now: Timestamp) {
     let p = product(app).await;
     let mut tx = app.state.db.write.begin().await.unwrap();
-    on_point_refuted(&mut tx, &p, point_id, 0, &truth, now)
+    on_point_refuted(&mut tx, &p, point_id, 0, truth.as_ref(), now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -173,7 +174,7 @@ both_engines!(
                     availability: Availability::InStock,
                     observed_at: t,
                 };
-                refute(&app, victim, truth, t).await;
+                refute(&app, victim, (reverts % 2 == 0).then_some(truth), t).await;
                 reverts += 1;
                 assert_reads_match(&app, t, &format!("after reverting at step {step}")).await;
                 packs += pack(&app).await;
