@@ -171,6 +171,55 @@ pub fn decode(
     Ok(())
 }
 
+/// Each byte's value as a hex digit, 0x10 for a byte that is not one.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0x10_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'A' as usize + i] = 10 + i as u8;
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// One `day,HEX` item of SQLite's joined packed days.
+fn unhex_day(product_id: i64, item: &str) -> Result<(i64, Vec<u8>), DecodeError> {
+    let err = |what| DecodeError {
+        product_id,
+        day: 0,
+        what,
+    };
+    let (day, hex) = item
+        .split_once(',')
+        .ok_or_else(|| err("no day in joined days"))?;
+    let day: i64 = day.parse().map_err(|_| err("bad day in joined days"))?;
+    let hex = hex.as_bytes();
+    if hex.len() % 2 != 0 {
+        return Err(err("odd hex length"));
+    }
+    let mut bytes = Vec::with_capacity(hex.len() / 2);
+    let mut bad = 0_u8;
+    for pair in hex.chunks_exact(2) {
+        let (hi, lo) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        // 0x10 marks a non-digit; checked once at the end rather than per byte.
+        bad |= hi | lo;
+        bytes.push(hi << 4 | (lo & 0x0f));
+    }
+    if bad & 0x10 != 0 {
+        return Err(err("bad hex digit"));
+    }
+    Ok((day, bytes))
+}
+
 /// Published points that overlap `[since, ∞)`, oldest first: packed days before the
 /// product's `packed_until`, rows of `price_points` from it on, in one statement (one round
 /// trip, one snapshot). Exactly what `price_points` alone would answer.
@@ -180,20 +229,35 @@ pub async fn points_since(
     currency: Currency,
     since: Timestamp,
 ) -> Result<Vec<StoredPoint>, sqlx::Error> {
-    // The packed branch comes first so that PostgreSQL types the NULL columns from the
-    // other branch and the bytes column from this one.
-    let rows = sqlx::query(
+    // sqlx's SQLite driver hands each row from its worker thread to the task on its own (a
+    // wake-up, a copy of every value): for a year's ~365 day rows that was most of a cold
+    // chart. On SQLite the packed days come back as one row, `day,hex;day,hex;...`; hex
+    // because group_concat is a text function. PostgreSQL streams rows cheaply.
+    let joined = conn.backend_name() == "SQLite";
+    let packed_branch = if joined {
+        "SELECT 0 AS src, 0 AS day, \
+                (SELECT group_concat(d.day || ',' || hex(d.points), ';') FROM price_days d \
+                 WHERE d.product_id = $1 AND d.last_seen_max >= $2 \
+                   AND d.day < (SELECT packed_until FROM products WHERE id = $1)) AS packed, \
+                NULL AS id, NULL AS price, NULL AS availability, NULL AS first_seen_at, \
+                NULL AS last_seen_at"
+    } else {
+        // The packed branch comes first so that PostgreSQL types the NULL columns from the
+        // other branch and the bytes column from this one.
         "SELECT 0 AS src, d.day AS day, d.points AS packed, NULL AS id, NULL AS price, \
                 NULL AS availability, NULL AS first_seen_at, NULL AS last_seen_at \
          FROM price_days d \
          WHERE d.product_id = $1 AND d.last_seen_max >= $2 \
-           AND d.day < (SELECT packed_until FROM products WHERE id = $1) \
+           AND d.day < (SELECT packed_until FROM products WHERE id = $1)"
+    };
+    let rows = sqlx::query(&format!(
+        "{packed_branch} \
          UNION ALL \
          SELECT 1, 0, NULL, p.id, p.price, p.availability, p.first_seen_at, p.last_seen_at \
          FROM price_points p \
          WHERE p.product_id = $1 AND p.status = 'published' AND p.last_seen_at >= $2 \
-           AND p.first_seen_at >= (SELECT packed_until FROM products WHERE id = $1)",
-    )
+           AND p.first_seen_at >= (SELECT packed_until FROM products WHERE id = $1)"
+    ))
     .bind(product_id)
     .bind(since.as_millis())
     .fetch_all(conn)
@@ -203,7 +267,20 @@ pub async fn points_since(
     for row in &rows {
         let src: i64 = row.try_get("src")?;
         if src == 0 {
-            days.push((row.try_get("day")?, row.try_get("packed")?));
+            if joined {
+                // NULL when no day is packed (an aggregate over no row).
+                let text: Option<String> = row.try_get("packed")?;
+                for item in text.as_deref().unwrap_or("").split(';') {
+                    if !item.is_empty() {
+                        days.push(
+                            unhex_day(product_id, item)
+                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                        );
+                    }
+                }
+            } else {
+                days.push((row.try_get("day")?, row.try_get("packed")?));
+            }
         } else {
             let price: Option<i64> = row.try_get("price")?;
             let availability: String = row.try_get("availability")?;
@@ -483,6 +560,18 @@ mod tests {
             &mut out
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_joined_day_reads_back_as_its_bytes_and_damage_is_an_error() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        let (day, back) = unhex_day(1, &format!("-86400000,{hex}")).expect("decodes");
+        assert_eq!((day, back), (-86_400_000, bytes));
+        assert_eq!(unhex_day(1, "0,").expect("empty day").1, Vec::<u8>::new());
+        for bad in ["0,ABC", "0,AG", "x,00", "0011"] {
+            assert!(unhex_day(1, bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
