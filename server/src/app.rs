@@ -73,7 +73,7 @@ impl Application {
                 })?;
         let crawl_hosts = Arc::new(crate::crawler::HostBook::from_settings(
             &settings.crawler,
-            db.write.clone(),
+            db.clone(),
         ));
         let state = AppState {
             db,

@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use sqlx::AnyPool;
 use tokio::time::Instant;
 
 use super::robots::Robots;
+use crate::db::Db;
 use crate::store::crawl_hosts::{self, Outcome};
 
 /// What a request to a host came to, as far as the host's health goes.
@@ -100,7 +100,9 @@ pub struct HostHealth {
 /// Per-host politeness, shared through the database.
 #[derive(Debug)]
 pub struct HostBook {
-    db: AnyPool,
+    /// Reads (back-offs, health) on the read pool, so that they never wait for SQLite's one
+    /// writer; reservations and outcomes on the write pool.
+    db: Db,
     /// Time between requests to one host; zero when the limit is lifted.
     interval: Duration,
     /// GCRA tolerance: how far ahead of schedule a burst may run.
@@ -139,7 +141,7 @@ impl HostBook {
     /// `rps` requests per second per host (≤ 0 or not finite lifts the limit: benchmarks),
     /// `burst` back to back after a quiet spell, kept in `db`.
     pub fn new(
-        db: AnyPool,
+        db: Db,
         rps: f64,
         burst: u32,
         backoff_base: Duration,
@@ -165,7 +167,7 @@ impl HostBook {
     }
 
     /// The book the `[crawler]` settings describe, kept in `db` (the write pool).
-    pub fn from_settings(s: &super::CrawlerSettings, db: AnyPool) -> HostBook {
+    pub fn from_settings(s: &super::CrawlerSettings, db: Db) -> HostBook {
         HostBook::new(
             db,
             s.per_host_rps,
@@ -196,7 +198,7 @@ impl HostBook {
     /// exceed the rate.
     pub async fn reserve(&self, host: &str) -> Result<i64, HostError> {
         let slot = crawl_hosts::reserve(
-            &self.db,
+            &self.db.write,
             host,
             self.now_ms(),
             ms(self.interval),
@@ -219,14 +221,14 @@ impl HostBook {
         let _turn = turn(&self.gates, host).await;
         let slot = self.reserve(host).await?;
         tokio::time::sleep_until(self.instant_at(slot)).await;
-        crawl_hosts::departed(&self.db, host, self.now_ms(), ms(self.interval)).await?;
+        crawl_hosts::departed(&self.db.write, host, self.now_ms(), ms(self.interval)).await?;
         Ok(())
     }
 
     /// Hosts backing off now, with how long each still is.
     pub async fn backing_off_hosts(&self) -> Result<HashMap<String, Duration>, HostError> {
         let now = self.now_ms();
-        Ok(crawl_hosts::backing_off(&self.db, now)
+        Ok(crawl_hosts::backing_off(&self.db.read, now)
             .await?
             .into_iter()
             .map(|(host, until)| (host, Duration::from_millis((until - now).unsigned_abs())))
@@ -243,7 +245,7 @@ impl HostBook {
     /// replicas do not return in step; a normal answer ends the back-off.
     pub async fn record(&self, host: &str, outcome: HostOutcome) -> Result<(), HostError> {
         let now = self.now_ms();
-        let failures = crawl_hosts::record(&self.db, host, outcome.stored(), now).await?;
+        let failures = crawl_hosts::record(&self.db.write, host, outcome.stored(), now).await?;
         if let Some(failures) = failures {
             let doubling = 2_u32.saturating_pow(
                 u32::try_from(failures.saturating_sub(1))
@@ -255,7 +257,7 @@ impl HostBook {
                 .saturating_mul(doubling)
                 .min(self.backoff_max);
             let delay = delay.mul_f64(super::jitter(0.8, 1.2));
-            crawl_hosts::back_off(&self.db, host, now + ms(delay)).await?;
+            crawl_hosts::back_off(&self.db.write, host, now + ms(delay)).await?;
             tracing::warn!(
                 host,
                 ?outcome,
@@ -291,7 +293,7 @@ impl HostBook {
     pub async fn health(&self) -> Result<Vec<HostHealth>, HostError> {
         let now = self.now_ms();
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        Ok(crawl_hosts::all(&self.db)
+        Ok(crawl_hosts::all(&self.db.read)
             .await?
             .into_iter()
             .map(|h| {
@@ -327,7 +329,6 @@ impl HostBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Db;
 
     /// A fresh SQLite database (real time: sqlx's SQLite worker thread does not follow a
     /// paused tokio clock).
@@ -341,7 +342,7 @@ mod tests {
 
     fn book(db: &Db, rps: f64, burst: u32, base_ms: u64, max_ms: u64) -> HostBook {
         HostBook::new(
-            db.write.clone(),
+            db.clone(),
             rps,
             burst,
             Duration::from_millis(base_ms),
