@@ -534,48 +534,16 @@ async fn publish(
         .await?
         .into_iter()
         .next();
-    match (store(last.as_ref().map(|l| &l.point), observation), last) {
-        (StoreDecision::Extend { last_seen_at }, Some(last)) => {
-            points::extend(conn, last.id, last_seen_at).await?;
-            products::touch(conn, product.id, now).await?;
-            Ok(Some(last.id))
-        }
-        (StoreDecision::NewPoint(point), last) => {
-            let point_id = points::insert(conn, product.id, &point, Some(report_id)).await?;
-            products::set_current(
-                conn,
-                product.id,
-                point.price,
-                point.availability,
-                point_id,
-                now,
-            )
-            .await?;
-            let payload = json!({
-                "product_id": product.id,
-                "marketplace": product.key.marketplace,
-                "asin": product.key.asin,
-                "price_point_id": point_id,
-                "currency": product.currency,
-                "old_price": last.and_then(|l| l.point.price).map(|p| p.amount_minor),
-                "new_price": point.price.map(|p| p.amount_minor),
-                "old_availability": last.map(|l| l.point.availability),
-                "availability": point.availability,
-                "observed_at": point.first_seen_at,
-            });
-            outbox::insert(
-                conn,
-                outbox::PRICE_CHANGED,
-                product.id,
-                Some(point_id),
-                &payload,
-                now,
-            )
-            .await?;
-            Ok(Some(point_id))
-        }
-        _ => Ok(None),
-    }
+    let decision = store(last.as_ref().map(|l| &l.point), observation);
+    crate::ingest::apply_decision(
+        conn,
+        &mut product.clone(),
+        last.as_ref(),
+        decision,
+        Some(report_id),
+        now,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -12,20 +12,23 @@ use crate::store::products::Product;
 use crate::store::reports;
 use crate::store::{outbox, points, products};
 
-/// Write a change-only decision: extend the last point, or insert a new one with its outbox
-/// event and move the product's current price. Used by the consensus path, which is rare.
-async fn apply(
+/// Write a change-only decision one report at a time: extend the last point, or insert a new
+/// one with its outbox event and move the product's current price. Used by the consensus path
+/// and by admin and crawl verdicts, which are rare (the batch path writes in bulk). Returns the
+/// point that now shows the observation, or `None` when the history has moved past it.
+pub(crate) async fn apply(
     conn: &mut AnyConnection,
     product: &mut Product,
     last: Option<&StoredPoint>,
     decision: StoreDecision,
     report_id: Option<i64>,
     now: Timestamp,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     match (decision, last) {
         (StoreDecision::Extend { last_seen_at }, Some(last)) => {
             points::extend(conn, last.id, last_seen_at).await?;
             products::touch(conn, product.id, now).await?;
+            Ok(Some(last.id))
         }
         (StoreDecision::NewPoint(point), _) => {
             let point_id = points::insert(conn, product.id, &point, report_id).await?;
@@ -62,11 +65,11 @@ async fn apply(
             product.current_price = point.price;
             product.availability = point.availability;
             product.current_point_id = Some(point_id);
+            Ok(Some(point_id))
         }
         // Stale, or an extension with no point to extend (cannot happen: Extend needs one).
-        _ => {}
+        _ => Ok(None),
     }
-    Ok(())
 }
 
 /// A held report may complete a consensus of independent reporters: then the agreed price

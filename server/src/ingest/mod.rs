@@ -33,6 +33,7 @@
 
 mod batch;
 mod consensus;
+pub(crate) use consensus::apply as apply_decision;
 mod judge;
 mod load;
 mod sql;
