@@ -4,7 +4,7 @@
 //! cold (the first request per product version: the points are read and aggregated) and warm
 //! (the answer cached per ETag), plus how long the table took to build and how many bytes a
 //! stored point takes on each engine. The points are written straight into `price_points` and
-//! then packed into `price_days` as migration 0006's data step does (timed too).
+//! then packed into `price_runs` as migration 0009's data step does (timed too).
 //!
 //! The points of all products are interleaved in time, as live ingest writes them, so a
 //! product's points are spread over the table rather than packed together.
@@ -157,9 +157,9 @@ async fn bytes_per_point(engine: Engine, pool: &AnyPool, rows: i64) -> (f64, f64
 /// Bytes the packed days take, table and indexes.
 async fn packed_bytes(engine: Engine, pool: &AnyPool) -> i64 {
     match engine {
-        Engine::Postgres => scalar(pool, "SELECT pg_total_relation_size('price_days')").await,
+        Engine::Postgres => scalar(pool, "SELECT pg_total_relation_size('price_runs')").await,
         Engine::Sqlite => {
-            sqlx::query_scalar::<_, i64>("SELECT SUM(pgsize) FROM dbstat WHERE name = 'price_days'")
+            sqlx::query_scalar::<_, i64>("SELECT SUM(pgsize) FROM dbstat WHERE name = 'price_runs'")
                 .fetch_one(pool)
                 .await
                 .unwrap_or(0)
@@ -220,16 +220,22 @@ async fn run(engine: Engine) -> Value {
     eprintln!("   built {rows} points in {build_seconds:.1}s");
     let (heap, index) = bytes_per_point(engine, &db.read, rows).await;
     // The points went straight into price_points, as on a database upgraded from before
-    // price_days: pack them as the migration's data step (and the server's packer) does.
+    // price_runs: pack them as the migration's data step (and the server's packer) does.
     let started = Instant::now();
-    let packed = pricewatch_server::store::price_days::pack_pass(&db.write, db.backend)
+    let packed = pricewatch_server::store::price_runs::pack_pass(&db.write, db.backend)
         .await
         .unwrap();
     let pack_seconds = started.elapsed().as_secs_f64();
-    exec(&db.write, "ANALYZE").await;
+    match engine {
+        // What autovacuum does soon after on a live database: visibility bits for the new
+        // runs and the products' updated rows, so reads need not check every tuple's
+        // transaction, and fresh statistics.
+        Engine::Postgres => exec(&db.write, "VACUUM (ANALYZE)").await,
+        Engine::Sqlite => exec(&db.write, "ANALYZE").await,
+    }
     let packed_bytes = packed_bytes(engine, &db.read).await;
     eprintln!(
-        "   packed {packed} points into days in {pack_seconds:.1}s, {:.1} bytes/point",
+        "   packed {packed} points into runs in {pack_seconds:.1}s, {:.1} bytes/point",
         packed_bytes as f64 / packed.max(1) as f64
     );
 

@@ -1,5 +1,5 @@
-//! The background task that packs finished days of price history into `price_days` (see
-//! [`crate::store::price_days`]) so that charts read a few hundred short rows per year.
+//! The background task that packs price history into `price_runs` (see
+//! [`crate::store::price_runs`]) so that charts read a few dozen rows per year.
 //!
 //! Its first pass after start-up is also the data migration of an upgraded database: until a
 //! product is packed its history is read from `price_points`, complete but slower.
@@ -10,10 +10,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::db::Db;
-use crate::store::price_days;
+use crate::store::price_runs;
 
-/// How often finished days are packed. A day is packable once a later day has a point, so
-/// this only bounds how many unpacked rows a chart reads (those of the last day or so).
+/// How often points are packed. A point is packable once a later one exists, so this only
+/// bounds how many unpacked rows a chart reads (the points of the last minute or so).
 const INTERVAL: Duration = Duration::from_secs(60);
 
 pub struct Packer {
@@ -26,9 +26,9 @@ pub fn spawn(db: Db) -> Packer {
     let (stop, mut stopped) = watch::channel(false);
     let handle = tokio::spawn(async move {
         loop {
-            match price_days::pack_pass(&db.write, db.backend).await {
+            match price_runs::pack_pass(&db.write, db.backend).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(points = n, "packed finished days of price history"),
+                Ok(n) => tracing::info!(points = n, "packed price history into runs"),
                 Err(e) => tracing::error!(error = %e, "packing price history failed"),
             }
             tokio::select! {

@@ -16,7 +16,7 @@
 //! - [`subscriptions`], [`alerts`]: price alerts users manage, and the worker that turns price
 //!   changes into notifications and delivers them ([`mail`], [`webhooks`]).
 //! - [`error`]: the API error type and its one mapping to HTTP.
-//! - [`history_packer`]: packs finished days of history for fast chart reads.
+//! - [`history_packer`]: packs history into runs for fast chart reads.
 //! - [`chart_cache`], [`clock`], [`rate_limit`], [`metrics`], [`state`]: shared services.
 //! - [`cli`], [`commands`]: the `pricewatch` command.
 

@@ -122,10 +122,12 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
         out,
         "\n**History over HTTP** (`server/benches/history.rs`): one client, sequential \
          requests; products of 50,000 points each over two years (a one-year chart reads about \
-         25,000), interleaved in time in one table, then packed into per-day rows as \
-         migration 0006's data step does (`store::price_days`; time and packed size per point \
-         in their own column). Cold is the first request per product version (points read from \
-         the packed days and aggregated by core); warm is the answer cached per ETag.\n"
+         25,000), interleaved in time in one table, then packed into runs of up to 8 KB as \
+         migration 0009's data step does (`store::price_runs`; time and packed size per point \
+         in their own column; the points are evenly spaced, so the delta-of-delta encoding \
+         takes its best case, ~6 bytes a point). Cold is the first request per product \
+         version (points read from the packed runs and aggregated by core); warm is the \
+         answer cached per ETag.\n"
     );
     let _ = writeln!(
         out,

@@ -62,8 +62,8 @@ pub fn migrate(settings: Settings) -> ExitCode {
         let result = async {
             let db = Db::connect(&url).await?;
             db.migrate(&url).await?;
-            // The data half of migration 0006: pack the history already stored.
-            crate::store::price_days::pack_pass(&db.write, db.backend)
+            // The data half of migrations 0006 and 0009: pack the history already stored.
+            crate::store::price_runs::pack_pass(&db.write, db.backend)
                 .await
                 .map_err(|e| anyhow::anyhow!("packing price history: {e}"))
         }
@@ -71,7 +71,7 @@ pub fn migrate(settings: Settings) -> ExitCode {
         match result {
             Ok(packed) => {
                 if packed > 0 {
-                    println!("packed {packed} price points into days");
+                    println!("packed {packed} price points into runs");
                 }
                 println!("database {} is up to date", redact(&url));
                 ExitCode::SUCCESS

@@ -26,7 +26,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
 use crate::store::products::{availability_from, Product};
-use crate::store::{outbox, points, price_days, products};
+use crate::store::{outbox, points, price_runs, products};
 
 /// The outbox event a refuted, published price leaves for the alert side's corrections:
 /// `{product_id, marketplace, asin, price_point_id, report_id, currency, refuted_price,
@@ -251,10 +251,10 @@ pub async fn on_point_refuted(
     };
     let refuted_price: Option<i64> = refuted.try_get("price")?;
     let refuted_availability: String = refuted.try_get("availability")?;
-    // The packed copy of the refuted point's day (and after) goes first, before the point
-    // changes: see `price_days::unpack_from`.
+    // The packed copy of the refuted point's run (and later runs) goes first, before the
+    // point changes: see `price_runs::unpack_from`.
     let refuted_at = Timestamp::from_millis(refuted.try_get("first_seen_at")?);
-    price_days::unpack_from(conn, product.id, refuted_at).await?;
+    price_runs::unpack_from(conn, product.id, refuted_at).await?;
     sqlx::query("UPDATE price_points SET status = 'reverted' WHERE id = $1")
         .bind(point_id)
         .execute(&mut *conn)
@@ -265,7 +265,7 @@ pub async fn on_point_refuted(
         .next();
     if let Some(restored) = &restored {
         // The point before the refuted one is the latest again and may be extended below.
-        price_days::unpack_from(conn, product.id, restored.point.first_seen_at).await?;
+        price_runs::unpack_from(conn, product.id, restored.point.first_seen_at).await?;
     }
     let crawled = truth.is_some();
     let truth = match truth {

@@ -7,7 +7,7 @@ pub mod crawl_jobs;
 pub mod notifications;
 pub mod outbox;
 pub mod points;
-pub mod price_days;
+pub mod price_runs;
 pub mod products;
 pub mod reporters;
 pub mod reports;

@@ -2,7 +2,7 @@
 //! availability; `last_seen_at` moves while nothing changes.
 //!
 //! Only the product's latest published point is ever extended, and new points only come
-//! after it: [`super::price_days`] relies on that to pack earlier days.
+//! after it: [`super::price_runs`] relies on that to pack earlier points.
 
 use pricewatch_core::history::PricePoint;
 use pricewatch_core::{Currency, Money, Timestamp};
@@ -51,17 +51,17 @@ pub async fn recent(
 
 /// Published points that overlap `[since, ∞)`, oldest first: what a chart needs. The point
 /// in force at `since` is included so the chart starts with a price, not a gap. Read from the
-/// packed days and the unpacked tail (see [`super::price_days`]).
+/// packed runs and the unpacked tail (see [`super::price_runs`]).
 pub async fn since(
     conn: &mut AnyConnection,
     product_id: i64,
     currency: Currency,
     since: Timestamp,
 ) -> Result<Vec<StoredPoint>, sqlx::Error> {
-    super::price_days::points_since(conn, product_id, currency, since).await
+    super::price_runs::points_since(conn, product_id, currency, since).await
 }
 
-/// [`since`] straight from `price_points`, ignoring the packed days: the reference the
+/// [`since`] straight from `price_points`, ignoring the packed runs: the reference the
 /// packed reads are checked against.
 pub async fn since_unpacked(
     conn: &mut AnyConnection,

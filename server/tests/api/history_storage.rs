@@ -1,6 +1,7 @@
-//! Packed history (`price_days`, migration 0006): whatever mix of new points, extensions,
-//! packing and corrections a product goes through, the points read for charts are exactly
-//! those `price_points` holds, and the HTTP answers are what core computes from them.
+//! Packed history (`price_runs`, migration 0009): whatever mix of new points, extensions,
+//! packing (in runs of any size) and corrections a product goes through, the points read for
+//! charts are exactly those `price_points` holds, and the HTTP answers are what core computes
+//! from them.
 
 use pricewatch_core::history::{
     store, AcceptedObservation, ChartQuery, Granularity, HistoryConfig, Period, PriceHistory,
@@ -9,7 +10,7 @@ use pricewatch_core::history::{
 use pricewatch_core::{Asin, Availability, Marketplace, Money, ProductKey, Span, Timestamp};
 use pricewatch_server::crawler::verdict::{on_point_refuted, Truth};
 use pricewatch_server::store::points::{self, StoredPoint};
-use pricewatch_server::store::{price_days, products};
+use pricewatch_server::store::{price_runs, products};
 use serde_json::Value;
 
 use crate::both_engines;
@@ -52,7 +53,14 @@ fn same(a: &[StoredPoint], b: &[StoredPoint]) -> bool {
 async fn assert_reads_match(app: &TestApp, now: Timestamp, why: &str) {
     let p = product(app).await;
     let mut conn = app.state.db.read.acquire().await.unwrap();
-    let mut starts = vec![Timestamp::from_millis(i64::MIN), T0, now - Span::days(1)];
+    // The starts the HTTP charts fetch from too (30 days + 1, a year + 2).
+    let mut starts = vec![
+        Timestamp::from_millis(i64::MIN),
+        T0,
+        now - Span::days(1),
+        now - Span::days(31),
+        now - Span::days(367),
+    ];
     for d in [3, 10, 17, 30] {
         starts.push(T0 + Span::days(d) + Span::hours(d));
     }
@@ -72,21 +80,41 @@ async fn assert_reads_match(app: &TestApp, now: Timestamp, why: &str) {
     }
 }
 
-async fn pack(app: &TestApp) -> usize {
+/// Pack with runs of at most `run_bytes` (tiny ones put run boundaries everywhere).
+async fn pack(app: &TestApp, run_bytes: usize) -> usize {
     let id = product(app).await.id;
     let mut tx = app.state.db.write.begin().await.unwrap();
-    let n = price_days::pack(&mut tx, app.state.db.backend, id)
+    let n = price_runs::pack_with(&mut tx, app.state.db.backend, id, run_bytes)
         .await
         .unwrap();
     tx.commit().await.unwrap();
     n
 }
 
-async fn packed_days(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM price_days")
+async fn packed_runs(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM price_runs")
         .fetch_one(&app.state.db.read)
         .await
         .unwrap()
+}
+
+async fn points_in_runs(app: &TestApp) -> usize {
+    let runs: Vec<Vec<u8>> = sqlx::query_scalar("SELECT points FROM price_runs")
+        .fetch_all(&app.state.db.read)
+        .await
+        .unwrap();
+    let mut points = Vec::new();
+    for bytes in runs {
+        price_runs::decode_runs(
+            0,
+            &bytes,
+            i64::MIN,
+            pricewatch_core::Currency::Usd,
+            &mut points,
+        )
+        .unwrap();
+    }
+    points.len()
 }
 
 /// Store one observation by core's change-only rule, as ingest does.
@@ -134,6 +162,15 @@ async fn refute(app: &TestApp, point_id: i64, truth: Option<Truth>, now: Timesta
     tx.commit().await.unwrap();
 }
 
+/// A run size for one packing: often tiny (a point or a few per run), sometimes the real one.
+fn run_bytes(rng: &mut Rng) -> usize {
+    match rng.below(4) {
+        0 => price_runs::RUN_BYTES,
+        1 => 1 + rng.below(12) as usize,
+        _ => 12 + rng.below(100) as usize,
+    }
+}
+
 both_engines!(
     packed_history_reads_equal_the_raw_points_through_inserts_extensions_packing_and_reverts,
     |engine: Engine| async move {
@@ -155,7 +192,7 @@ both_engines!(
             };
             observe(&app, price, availability, t).await;
             if step % 23 == 22 {
-                packs += pack(&app).await;
+                packs += pack(&app, run_bytes(&mut rng)).await;
                 assert_reads_match(&app, t, &format!("after packing at step {step}")).await;
             }
             if step % 61 == 60 {
@@ -177,13 +214,13 @@ both_engines!(
                 refute(&app, victim, (reverts % 2 == 0).then_some(truth), t).await;
                 reverts += 1;
                 assert_reads_match(&app, t, &format!("after reverting at step {step}")).await;
-                packs += pack(&app).await;
+                packs += pack(&app, run_bytes(&mut rng)).await;
                 assert_reads_match(&app, t, &format!("after re-packing at step {step}")).await;
             }
         }
-        packs += pack(&app).await;
+        packs += pack(&app, price_runs::RUN_BYTES).await;
         assert!(
-            packs > 0 && packed_days(&app).await > 20,
+            packs > 0 && packed_runs(&app).await > 5,
             "the history was packed"
         );
         assert!(reverts >= 6);
@@ -211,17 +248,22 @@ both_engines!(
             (Period::Days30, Granularity::Hourly),
             (Period::Year, Granularity::Weekly),
         ] {
-            let expected = serde_json::to_value(
-                history
-                    .chart(
-                        ChartQuery {
-                            period,
-                            granularity,
-                        },
-                        &config,
-                        t,
-                    )
-                    .unwrap(),
+            // Through JSON text, as the answer comes: serde_json's float parsing does not
+            // always give back the f64 it printed, so both sides take the same trip.
+            let expected: Value = serde_json::from_slice(
+                &serde_json::to_vec(
+                    &history
+                        .chart(
+                            ChartQuery {
+                                period,
+                                granularity,
+                            },
+                            &config,
+                            t,
+                        )
+                        .unwrap(),
+                )
+                .unwrap(),
             )
             .unwrap();
             let got: Value = app
@@ -240,40 +282,64 @@ both_engines!(
             .json()
             .await
             .unwrap();
-        assert_eq!(
-            page["stats"],
-            serde_json::to_value(history.stats(Period::All, &config, t)).unwrap()
-        );
+        let expected: Value = serde_json::from_slice(
+            &serde_json::to_vec(&history.stats(Period::All, &config, t)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(page["stats"], expected);
     }
 );
 
 both_engines!(
-    the_packer_packs_every_finished_day_and_leaves_the_latest_one,
+    the_packer_packs_every_point_but_the_latest_and_appends_to_the_last_run,
     |engine: Engine| async move {
         let app = spawn_app(engine).await;
-        // Three days of hourly changes, the last point on day 3.
+        // Three days of hourly changes.
         for h in 0..(3 * 24 + 2) {
             let at = T0 + Span::hours(h) + Span::minutes(7);
             observe(&app, Some(1_000 + h % 3), Availability::InStock, at).await;
         }
-        let packed = price_days::pack_pass(&app.state.db.write, app.state.db.backend)
+        price_runs::pack_pass(&app.state.db.write, app.state.db.backend)
             .await
             .unwrap();
-        assert_eq!(packed, 3 * 24, "every point of the three finished days");
-        assert_eq!(packed_days(&app).await, 3);
+        // Counted from the runs: the app's own packer may have run a pass meanwhile.
+        assert_eq!(
+            points_in_runs(&app).await,
+            3 * 24 + 1,
+            "every point but the latest"
+        );
+        assert_eq!(packed_runs(&app).await, 1, "73 points fit one run");
         let p = product(&app).await;
-        let packed_until: i64 =
-            sqlx::query_scalar("SELECT packed_until FROM products WHERE id = $1")
+        let packed_until = || async {
+            sqlx::query_scalar::<_, i64>("SELECT packed_until FROM products WHERE id = $1")
                 .bind(p.id)
                 .fetch_one(&app.state.db.read)
                 .await
-                .unwrap();
-        assert_eq!(packed_until, (T0 + Span::days(3)).as_millis());
-        // Nothing more to do until a later day has a point.
-        let again = price_days::pack_pass(&app.state.db.write, app.state.db.backend)
+                .unwrap()
+        };
+        let latest = T0 + Span::hours(3 * 24 + 1) + Span::minutes(7);
+        assert_eq!(packed_until().await, latest.as_millis());
+        // Nothing more to do while the latest point is only extended.
+        observe(
+            &app,
+            Some(1_000 + 73 % 3),
+            Availability::InStock,
+            latest + Span::minutes(30),
+        )
+        .await;
+        let again = price_runs::pack_pass(&app.state.db.write, app.state.db.backend)
             .await
             .unwrap();
         assert_eq!(again, 0);
-        assert_reads_match(&app, T0 + Span::days(3) + Span::hours(2), "after the pass").await;
+        // A new point makes the one before packable: it joins the last run.
+        let newest = latest + Span::hours(1);
+        observe(&app, Some(555), Availability::InStock, newest).await;
+        price_runs::pack_pass(&app.state.db.write, app.state.db.backend)
+            .await
+            .unwrap();
+        assert_eq!(points_in_runs(&app).await, 3 * 24 + 2);
+        assert_eq!(packed_runs(&app).await, 1, "appended, not a run of its own");
+        assert_eq!(packed_until().await, newest.as_millis());
+        assert_reads_match(&app, newest + Span::hours(2), "after the passes").await;
     }
 );
