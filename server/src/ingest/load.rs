@@ -134,32 +134,105 @@ pub(super) async fn lock_products(
                 Backend::Sqlite => "",
             }
         );
+        let sql = match backend {
+            Backend::Postgres => sql,
+            // One row, not one per product: see [`one_row`].
+            Backend::Sqlite => {
+                format!("SELECT json_group_array(json_array({PRODUCT_COLUMNS})) FROM ({sql})")
+            }
+        };
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k.marketplace.code()).bind(k.asin.as_str());
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            out.push(product_from_row(&row)?);
+        match backend {
+            Backend::Postgres => {
+                for row in q.fetch_all(&mut *conn).await? {
+                    out.push(product_from_row(&row)?);
+                }
+            }
+            Backend::Sqlite => {
+                let rows: Vec<ProductColumns> = one_row(q.fetch_one(&mut *conn).await?)?;
+                for raw in rows {
+                    out.push(product_from_columns(raw)?);
+                }
+            }
         }
     }
     Ok(out)
 }
 
+/// The rows of a SQLite query that folded them into one JSON array.
+///
+/// The sqlx SQLite driver runs statements on its own thread and hands every result row to
+/// the waiting task separately (a thread wake-up and a copy of each value per row): for a
+/// batch's hundred products and their several hundred recent points that hand-off cost more
+/// than the queries. Folded into one text value, they cross once and are parsed here.
+fn one_row<T: serde::de::DeserializeOwned>(row: AnyRow) -> Result<Vec<T>, sqlx::Error> {
+    let text: Option<String> = row.try_get(0)?;
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e))),
+    }
+}
+
+/// A product row in [`PRODUCT_COLUMNS`] order.
+type ProductColumns = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
 fn product_from_row(row: &AnyRow) -> Result<Product, sqlx::Error> {
+    product_from_columns((
+        row.try_get("id")?,
+        row.try_get("marketplace")?,
+        row.try_get("asin")?,
+        row.try_get("title")?,
+        row.try_get("currency")?,
+        row.try_get("current_price")?,
+        row.try_get("availability")?,
+        row.try_get("current_point_id")?,
+        row.try_get("subscribers")?,
+        row.try_get("views")?,
+        row.try_get("version")?,
+        row.try_get("updated_at")?,
+    ))
+}
+
+fn product_from_columns(raw: ProductColumns) -> Result<Product, sqlx::Error> {
+    let (
+        id,
+        marketplace,
+        asin,
+        title,
+        currency,
+        price,
+        availability,
+        current_point_id,
+        subscribers,
+        views,
+        version,
+        updated_at,
+    ) = raw;
     let decode = |col: &str, e: String| sqlx::Error::ColumnDecode {
         index: col.to_owned(),
         source: e.into(),
     };
-    let marketplace: String = row.try_get("marketplace")?;
-    let asin: String = row.try_get("asin")?;
-    let currency: String = row.try_get("currency")?;
     let currency: Currency = currency
         .parse()
         .map_err(|e: pricewatch_core::money::UnknownCurrency| decode("currency", e.to_string()))?;
-    let price: Option<i64> = row.try_get("current_price")?;
-    let availability: String = row.try_get("availability")?;
     Ok(Product {
-        id: row.try_get("id")?,
+        id,
         key: ProductKey {
             marketplace: marketplace.parse().map_err(
                 |e: pricewatch_core::marketplace::MarketplaceError| {
@@ -168,15 +241,15 @@ fn product_from_row(row: &AnyRow) -> Result<Product, sqlx::Error> {
             )?,
             asin: pricewatch_core::Asin::parse(&asin).map_err(|e| decode("asin", e.to_string()))?,
         },
-        title: row.try_get("title")?,
+        title,
         currency,
         current_price: price.map(|p| pricewatch_core::Money::new(p, currency)),
         availability: availability_from(&availability),
-        current_point_id: row.try_get("current_point_id")?,
-        subscribers: row.try_get("subscribers")?,
-        views: row.try_get("views")?,
-        version: row.try_get("version")?,
-        updated_at: row.try_get("updated_at")?,
+        current_point_id,
+        subscribers,
+        views,
+        version,
+        updated_at,
     })
 }
 
@@ -243,24 +316,44 @@ async fn points_newest_first(
                 .collect::<Vec<_>>()
                 .join(" UNION ALL "),
         };
+        let sql = match backend {
+            Backend::Postgres => sql,
+            // One row, not one per point: see [`one_row`].
+            Backend::Sqlite => format!("SELECT json_group_array(json_array({COLS})) FROM ({sql})"),
+        };
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            let product_id: i64 = row.try_get("product_id")?;
+        let rows: Vec<PointColumns> = match backend {
+            Backend::Postgres => q
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get("id")?,
+                        row.try_get("product_id")?,
+                        row.try_get("price")?,
+                        row.try_get("availability")?,
+                        row.try_get("first_seen_at")?,
+                        row.try_get("last_seen_at")?,
+                    ))
+                })
+                .collect::<Result<_, sqlx::Error>>()?,
+            Backend::Sqlite => one_row(q.fetch_one(&mut *conn).await?)?,
+        };
+        for (id, product_id, price, availability, first_seen_at, last_seen_at) in rows {
             let Some(currency) = currency.get(&product_id).copied() else {
                 continue;
             };
-            let price: Option<i64> = row.try_get("price")?;
-            let availability: String = row.try_get("availability")?;
             out.entry(product_id).or_default().push(StoredPoint {
-                id: row.try_get("id")?,
+                id,
                 point: PricePoint {
                     price: price.map(|p| pricewatch_core::Money::new(p, currency)),
                     availability: availability_from(&availability),
-                    first_seen_at: Timestamp::from_millis(row.try_get("first_seen_at")?),
-                    last_seen_at: Timestamp::from_millis(row.try_get("last_seen_at")?),
+                    first_seen_at: Timestamp::from_millis(first_seen_at),
+                    last_seen_at: Timestamp::from_millis(last_seen_at),
                 },
             });
         }
@@ -270,3 +363,6 @@ async fn points_newest_first(
     }
     Ok(out)
 }
+
+/// A point row in `points_newest_first`'s column order.
+type PointColumns = (i64, i64, Option<i64>, String, i64, i64);

@@ -380,3 +380,45 @@ both_engines!(
         assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
     }
 );
+
+both_engines!(
+    a_stored_title_survives_later_batches_unchanged,
+    |engine: Engine| async move {
+        // A later batch reads the product (with its title) back and writes the row again
+        // when the price moves: quotes, backslashes, markup and non-Latin text must come
+        // through that read exactly.
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(9);
+        app.make_crawler(&bot).await;
+        let title = r#"Ñandú "Pro" 12\" \n <b>Mäuse</b> & 鼠标 — 50% off\u0000"#;
+        let mut first = bot.report("de", ASIN, Some(4_999), T0);
+        first["title"] = json!(title);
+        assert_eq!(
+            app.post_json("/api/reports", &json!({ "reports": [first] }))
+                .await
+                .status(),
+            200
+        );
+        for hours in 1..=3 {
+            app.clock.advance(Span::hours(1));
+            let res = app
+                .post_reports(vec![bot.report(
+                    "de",
+                    ASIN,
+                    Some(4_999 - hours * 100),
+                    T0 + Span::hours(hours),
+                )])
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+
+        let product: Value = app
+            .get(&format!("/api/products/de/{ASIN}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(product["title"], title);
+        assert_eq!(product["current_price"]["amount_minor"], 4_699);
+    }
+);
