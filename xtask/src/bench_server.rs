@@ -82,15 +82,17 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
          and so may other work on the machine (load average before each run in the last \
          column), so the CPU time per report (server + database, and everything including the \
          load generator) is given too, with the rate two idle cores would sustain at that \
-         cost.\n"
+         cost. The verdict is on the wall rates as measured: at least 20,000 reports/s and at \
+         least a third of the ceiling's wall rate.\n"
     );
     let _ = writeln!(
         out,
-        "| engine | reports | reports/s (wall) | batch p50 / p99 | CPU µs/report server+db / all | reports/s on 2 idle cores | raw ceiling reports/s (wall / 2 idle cores) | ingest ÷ ceiling (2 idle cores) | ≥ 20,000/s and ≥ ⅓ ceiling | load avg |"
+        "| engine | reports | reports/s (wall) | batch p50 / p99 | CPU µs/report server+db / all | reports/s on 2 idle cores | raw ceiling reports/s (wall / 2 idle cores) | ingest ÷ ceiling (2 idle cores) | ≥ 20,000/s and ≥ ⅓ ceiling (wall) | load avg |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
     for r in ingest {
         let reports = num(r, "reports");
+        let wall = num(r, "reports_per_sec");
         let all_us = num(r, "cpu_us_per_report");
         let projected = if all_us > 0.0 { 2e6 / all_us } else { 0.0 };
         let raw_us = num(r, "raw_cpu_us_per_report");
@@ -105,7 +107,7 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
             "| {} | {:.0} | {:.0} | {:.0} / {:.0} ms | {:.0} / {:.0} | {:.0} | {:.0} / {:.0} | {:.2} | {} | {} |",
             r["engine"].as_str().unwrap_or("?"),
             reports,
-            num(r, "reports_per_sec"),
+            wall,
             num(r, "p50_ms"),
             num(r, "p99_ms"),
             num(r, "server_cpu_us_per_report"),
@@ -114,7 +116,7 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
             num(r, "raw_reports_per_sec"),
             raw_projected,
             ratio,
-            yes(projected >= INGEST_TARGET && ratio >= 1.0 / 3.0),
+            yes(wall >= INGEST_TARGET && wall * 3.0 >= num(r, "raw_reports_per_sec")),
             r["load_average_before"].as_str().unwrap_or(""),
         );
     }
@@ -185,4 +187,47 @@ fn write_section(path: &Path, section: &str) -> Result<()> {
         _ => format!("{}\n\n{}", old.trim_end(), section),
     };
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ingest_row(wall: f64, raw_wall: f64) -> Value {
+        json!({
+            "engine": "SQLite", "reports": 100_000, "reports_per_sec": wall,
+            "p50_ms": 30.0, "p99_ms": 70.0, "server_cpu_us_per_report": 50.0,
+            // Cheap enough that two idle cores would pass: the verdict must not use that.
+            "cpu_us_per_report": 50.0, "raw_cpu_us_per_report": 20.0,
+            "raw_reports_per_sec": raw_wall, "load_average_before": "2.00 2.00 2.00",
+        })
+    }
+
+    fn verdict(section: &str) -> &str {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with("| SQLite | 100000"))
+            .expect("the ingest row");
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        cells[cells.len() - 3]
+    }
+
+    #[test]
+    fn ingest_is_met_only_on_the_measured_wall_rates() {
+        assert_eq!(
+            verdict(&render(&[ingest_row(22_000.0, 45_000.0)], &[])),
+            "met"
+        );
+        // Under 20,000/s on the wall, whatever idle cores would do.
+        assert_eq!(
+            verdict(&render(&[ingest_row(19_000.0, 45_000.0)], &[])),
+            "**not met**"
+        );
+        // Fast, but under a third of the ceiling measured in the same run.
+        assert_eq!(
+            verdict(&render(&[ingest_row(21_000.0, 70_000.0)], &[])),
+            "**not met**"
+        );
+    }
 }
