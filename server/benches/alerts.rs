@@ -245,13 +245,11 @@ async fn phases(db: &Db, product_id: i64, rules: &pricewatch_core::alert::AlertC
     };
     let mut tx = db.write.begin().await.unwrap();
     let t = Instant::now();
-    let fanout = plan(&mut tx, product_id, &payload, rules, now)
+    let fanout = plan(&mut tx, db.backend, product_id, &payload, rules, now)
         .await
         .unwrap();
     let read_and_rules = t.elapsed();
-    let t = Instant::now();
-    fanout.write_states(&mut tx, db.backend, now).await.unwrap();
-    let states = t.elapsed();
+    // Alerts before states: a whole group's writes name it by the state it was read with.
     let t = Instant::now();
     fanout
         .queue_alerts(&mut tx, db.backend, product_id, now)
@@ -259,9 +257,12 @@ async fn phases(db: &Db, product_id: i64, rules: &pricewatch_core::alert::AlertC
         .unwrap();
     let inserts = t.elapsed();
     let t = Instant::now();
+    fanout.write_states(&mut tx, db.backend, now).await.unwrap();
+    let states = t.elapsed();
+    let t = Instant::now();
     tx.commit().await.unwrap();
     eprintln!(
-        "  phases: read and rules {read_and_rules:?}, states {states:?}, inserts {inserts:?}, commit {:?}",
+        "  phases: read and rules {read_and_rules:?}, inserts {inserts:?}, states {states:?}, commit {:?}",
         t.elapsed()
     );
 }

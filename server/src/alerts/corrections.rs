@@ -59,12 +59,14 @@ pub async fn send_for_refuted_point(
     lock_product(conn, backend, product_id).await?;
     // Through the product's subscriptions and the dedupe key (subscription, point, kind):
     // alert rows keep no index of their own on the point (migration 0005).
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT n.id, n.user_id, n.subscription_id, n.product_id, n.channel, n.status, \
-         n.content FROM subscriptions s JOIN notifications n ON n.subscription_id = s.id \
+         {} AS content FROM subscriptions s JOIN notifications n ON n.subscription_id = s.id {} \
          WHERE s.product_id = $3 AND n.price_point_id = $1 AND n.kind = $2 \
          AND n.product_id = $3 ORDER BY n.id",
-    )
+        notifications::CONTENT_SQL,
+        notifications::CONTENT_JOIN
+    ))
     .bind(refuted.0)
     .bind(kind::ALERT)
     .bind(product_id)

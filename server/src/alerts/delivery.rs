@@ -473,10 +473,12 @@ async fn compose(
             ))
         }
         kind::DIGEST => {
-            let rows = sqlx::query(
-                "SELECT subscription_id, product_id, content FROM notifications \
-                 WHERE digest_id = $1 ORDER BY id",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT n.subscription_id, n.product_id, {} AS content FROM notifications n {} \
+                 WHERE n.digest_id = $1 ORDER BY n.id",
+                notifications::CONTENT_SQL,
+                notifications::CONTENT_JOIN
+            ))
             .bind(n.id)
             .fetch_all(&mut *conn)
             .await?;

@@ -59,8 +59,11 @@ pub async fn build(state: &AppState) -> anyhow::Result<u64> {
             continue;
         };
         sqlx::query(
+            // Waiting rows are alerts, found through the user's subscriptions and the dedupe
+            // key: alert rows have no per-user index (migration 0008).
             "UPDATE notifications SET status = $1, digest_id = $2 \
-             WHERE user_id = $3 AND status = $4 AND created_at < $5",
+             WHERE subscription_id IN (SELECT id FROM subscriptions WHERE user_id = $3) \
+             AND user_id = $3 AND status = $4 AND created_at < $5",
         )
         .bind(status::IN_DIGEST)
         .bind(digest_id)

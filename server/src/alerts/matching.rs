@@ -14,7 +14,7 @@ use super::worker::{ClaimedEvent, PriceChanged, PriceRefuted, PRICE_REFUTED};
 use crate::db::Backend;
 use crate::state::AppState;
 use crate::store::notifications::{self, ContentTemplate};
-use crate::store::subscriptions;
+use crate::store::subscriptions::{self, CandidateGroup, GroupFilter, Who};
 
 /// The price event core's rules take, from the outbox payload.
 pub fn price_event(p: &PriceChanged) -> PriceEvent {
@@ -53,67 +53,176 @@ pub async fn lock_product(
     Ok(())
 }
 
+/// A new state and wake-up, and whether the wake-up changes (only then is it written).
+type NewState = (AlertState, Option<i64>, bool);
+
+/// Subscriptions one write applies to: some named by id, and whole candidate groups
+/// (indexes into [`Fanout::groups`]) named by the predicate that read them.
+#[derive(Debug, Default)]
+struct Targets {
+    ids: Vec<i64>,
+    groups: Vec<usize>,
+}
+
 /// Evaluations of one event for many subscriptions, grouped so that each distinct outcome is
 /// written once for all the subscriptions that share it: a product's subscribers mostly see
 /// an event from the same state and end in the same state with the same alert (only the
 /// subscription id in its dedupe key differs). Core's rules still decide every subscription
-/// on its own; only the writing is shared.
+/// on its own; only the writing is shared. When every member of a candidate group comes out
+/// the same, the write names the group by its predicate (one pass over the product's index
+/// range) rather than listing its ids (a primary-key look-up per subscriber).
 #[derive(Debug, Default)]
 pub struct Fanout {
-    /// New (state, wake-up) → the subscriptions that move to it.
-    states: HashMap<(AlertState, Option<i64>), Vec<i64>>,
+    /// The candidate groups read (empty when subscriptions were added one by one).
+    groups: Vec<GroupFilter>,
+    /// Their first ids, to write in a stable order.
+    group_first: Vec<i64>,
+    states: HashMap<NewState, Targets>,
     /// Alert (with its subscription id zeroed) → the subscriptions it fires for.
-    alerts: HashMap<AlertContent, Vec<i64>>,
+    alerts: HashMap<AlertContent, Targets>,
     evaluated: usize,
+    updated: usize,
+    alerted: usize,
+}
+
+/// What core's rules made of one subscription, in the shape the writes are grouped by.
+fn outcome(
+    old: &AlertState,
+    old_wake: Option<i64>,
+    step: Step,
+) -> (Option<NewState>, Option<AlertContent>) {
+    let wake_at = match step.decision {
+        Decision::Hold { until } => Some(until.as_millis()),
+        Decision::Fire(_) | Decision::Nothing => None,
+    };
+    let alert = match step.decision {
+        Decision::Fire(mut content) => {
+            content.key.subscription = SubscriptionId(0);
+            Some(content)
+        }
+        Decision::Hold { .. } | Decision::Nothing => None,
+    };
+    let state = (step.state != *old || wake_at != old_wake).then_some((
+        step.state,
+        wake_at,
+        wake_at != old_wake,
+    ));
+    (state, alert)
 }
 
 impl Fanout {
     /// Record one subscription's evaluation. States that did not change are not rewritten.
     pub fn add(&mut self, id: i64, old: &AlertState, old_wake: Option<i64>, step: Step) {
         self.evaluated += 1;
-        let wake_at = match step.decision {
-            Decision::Hold { until } => Some(until.as_millis()),
-            Decision::Fire(_) | Decision::Nothing => None,
-        };
-        if let Decision::Fire(mut content) = step.decision {
-            content.key.subscription = SubscriptionId(0);
-            self.alerts.entry(content).or_default().push(id);
+        let (state, alert) = outcome(old, old_wake, step);
+        if let Some(content) = alert {
+            self.alerted += 1;
+            self.alerts.entry(content).or_default().ids.push(id);
         }
-        if step.state != *old || wake_at != old_wake {
-            self.states
-                .entry((step.state, wake_at))
-                .or_default()
-                .push(id);
+        if let Some(key) = state {
+            self.updated += 1;
+            self.states.entry(key).or_default().ids.push(id);
+        }
+    }
+
+    /// Evaluate every member of a candidate group with core's rules (each on its own), and
+    /// record the outcomes: as the whole group when all members agree, else one by one.
+    pub fn add_group(
+        &mut self,
+        group: &CandidateGroup,
+        rules: &AlertConfig,
+        event: &PriceEvent,
+        now: Timestamp,
+    ) {
+        let steps: Vec<(i64, Step)> = group
+            .ids
+            .iter()
+            .map(|&id| {
+                let s = group.subscription(id);
+                (id, alert::on_price(&s, rules, &group.state, event, now))
+            })
+            .collect();
+        let outcomes: Vec<_> = steps
+            .iter()
+            .map(|(_, step)| outcome(&group.state, group.wake_at, *step))
+            .collect();
+        let uniform = outcomes.windows(2).all(|w| w[0] == w[1]);
+        match (uniform, outcomes.first(), group.ids.first()) {
+            (true, Some((state, alert)), Some(&first)) => {
+                let index = self.groups.len();
+                self.groups.push(group.filter.clone());
+                self.group_first.push(first);
+                let n = group.ids.len();
+                self.evaluated += n;
+                if let Some(content) = alert {
+                    self.alerted += n;
+                    self.alerts.entry(*content).or_default().groups.push(index);
+                }
+                if let Some(key) = state {
+                    self.updated += n;
+                    self.states.entry(*key).or_default().groups.push(index);
+                }
+            }
+            _ => {
+                for (id, step) in steps {
+                    self.add(id, &group.state, group.wake_at, step);
+                }
+            }
         }
     }
 
     /// Subscriptions whose state changes.
     pub fn updates(&self) -> usize {
-        self.states.values().map(Vec::len).sum()
+        self.updated
     }
 
     /// Subscriptions alerted.
     pub fn alerts(&self) -> usize {
-        self.alerts.values().map(Vec::len).sum()
+        self.alerted
     }
 
-    /// Write the new states: one statement per distinct new state.
+    /// The writes of one outcome: its id list (if any), then its whole groups.
+    fn writes<'a>(&'a self, t: &'a Targets) -> impl Iterator<Item = Who<'a>> + 'a {
+        let ids = (!t.ids.is_empty()).then_some(Who::Ids(&t.ids));
+        ids.into_iter()
+            .chain(t.groups.iter().map(|&g| Who::Group(&self.groups[g])))
+    }
+
+    /// The smallest subscription id an outcome applies to, for a stable write order.
+    fn first_id(&self, t: &Targets) -> Option<i64> {
+        t.ids
+            .first()
+            .copied()
+            .into_iter()
+            .chain(t.groups.iter().map(|&g| self.group_first[g]))
+            .min()
+    }
+
+    /// Write the new states: one statement per distinct new state and candidate group.
+    ///
+    /// Call after [`Fanout::queue_alerts`]: a group's predicate names the group by the state
+    /// it was read with, which this changes.
     pub async fn write_states(
         &self,
         conn: &mut AnyConnection,
         backend: Backend,
         now: Timestamp,
     ) -> Result<(), sqlx::Error> {
-        let mut groups: Vec<_> = self.states.iter().collect();
-        groups.sort_by_key(|(_, ids)| ids.first().copied());
-        for ((state, wake_at), ids) in groups {
-            subscriptions::write_state_group(conn, backend, state, *wake_at, ids, now).await?;
+        let mut outcomes: Vec<_> = self.states.iter().collect();
+        outcomes.sort_by_key(|(_, t)| self.first_id(t));
+        for ((state, wake_at, set_wake), targets) in outcomes {
+            for who in self.writes(targets) {
+                subscriptions::write_state_group(
+                    conn, backend, state, *wake_at, *set_wake, who, now,
+                )
+                .await?;
+            }
         }
         Ok(())
     }
 
-    /// Queue the alerts: two statements (email, webhook) per distinct alert. Returns how many
-    /// notifications were queued.
+    /// Queue the alerts: the text once per distinct alert, then two statements (email,
+    /// webhook) per distinct alert and target. Returns how many notifications were queued.
     pub async fn queue_alerts(
         &self,
         conn: &mut AnyConnection,
@@ -121,22 +230,35 @@ impl Fanout {
         product_id: i64,
         now: Timestamp,
     ) -> anyhow::Result<u64> {
-        let mut groups: Vec<_> = self.alerts.iter().collect();
-        groups.sort_by_key(|(_, ids)| ids.first().copied());
+        let mut outcomes: Vec<_> = self.alerts.iter().collect();
+        outcomes.sort_by_key(|(_, t)| self.first_id(t));
         let mut queued = 0;
-        for (content, ids) in groups {
+        for (content, targets) in outcomes {
             let template = ContentTemplate::of(content)?;
-            queued += notifications::insert_alert_fanout(
-                conn,
-                backend,
-                product_id,
-                content.key.point.0,
-                &template,
-                ids,
-                now,
-            )
-            .await?;
+            let point = content.key.point.0;
+            let content_id =
+                notifications::insert_content(conn, product_id, point, &template, now).await?;
+            for who in self.writes(targets) {
+                queued += notifications::insert_alert_fanout(
+                    conn, backend, product_id, point, content_id, who, now,
+                )
+                .await?;
+            }
         }
+        Ok(queued)
+    }
+
+    /// Queue the alerts, then write the states (in that order: see
+    /// [`Fanout::write_states`]). Returns how many notifications were queued.
+    pub async fn write(
+        &self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        product_id: i64,
+        now: Timestamp,
+    ) -> anyhow::Result<u64> {
+        let queued = self.queue_alerts(conn, backend, product_id, now).await?;
+        self.write_states(conn, backend, now).await?;
         Ok(queued)
     }
 }
@@ -144,6 +266,7 @@ impl Fanout {
 /// Read the candidates of one product event and run core's rules on each (no writes).
 pub async fn plan(
     conn: &mut AnyConnection,
+    backend: Backend,
     product_id: i64,
     payload: &PriceChanged,
     rules: &AlertConfig,
@@ -151,12 +274,17 @@ pub async fn plan(
 ) -> Result<Fanout, sqlx::Error> {
     let event = price_event(payload);
     let buyable = event.buyable_price().map(|p| p.amount_minor);
-    let candidates =
-        subscriptions::rule_candidates(conn, product_id, buyable, stock_changed(payload)).await?;
+    let groups = subscriptions::rule_candidate_groups(
+        conn,
+        backend,
+        product_id,
+        buyable,
+        stock_changed(payload),
+    )
+    .await?;
     let mut fanout = Fanout::default();
-    for c in &candidates {
-        let step = alert::on_price(&c.subscription, rules, &c.state, &event, now);
-        fanout.add(c.subscription.id.0, &c.state, c.wake_at, step);
+    for g in &groups {
+        fanout.add_group(g, rules, &event, now);
     }
     Ok(fanout)
 }
@@ -171,9 +299,8 @@ pub async fn match_and_enqueue(
     rules: &AlertConfig,
     now: Timestamp,
 ) -> anyhow::Result<u64> {
-    let fanout = plan(conn, product_id, payload, rules, now).await?;
-    fanout.write_states(conn, backend, now).await?;
-    let queued = fanout.queue_alerts(conn, backend, product_id, now).await?;
+    let fanout = plan(conn, backend, product_id, payload, rules, now).await?;
+    let queued = fanout.write(conn, backend, product_id, now).await?;
     tracing::debug!(
         candidates = fanout.evaluated,
         updated = fanout.updates(),

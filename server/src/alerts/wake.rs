@@ -30,9 +30,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<u64> {
             let step = alert::on_wake(&c.row.rules_view(), &rules, &c.row.state, now);
             fanout.add(c.row.id, &c.row.state, c.row.wake_at, step);
         }
-        fanout.write_states(&mut tx, state.db.backend, now).await?;
         queued += fanout
-            .queue_alerts(&mut tx, state.db.backend, product_id, now)
+            .write(&mut tx, state.db.backend, product_id, now)
             .await?;
         tx.commit().await?;
         tracing::debug!(product_id, woken = due.len(), "held alerts woken");

@@ -5,12 +5,15 @@
 //! Delivery claims due rows under a lease (`claimed_by`, `claimed_until`): on PostgreSQL with
 //! `FOR UPDATE SKIP LOCKED` so replicas share the queue without waiting on each other.
 
+use std::collections::HashMap;
+
 use pricewatch_core::alert::{AlertContent, SubscriptionId};
 use pricewatch_core::{Span, Timestamp};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
+use crate::store::subscriptions::{GroupFilter, Who, GROUP_PARAMS};
 
 /// What a notification is.
 pub mod kind {
@@ -152,21 +155,68 @@ impl ContentTemplate {
     }
 }
 
-/// Queue one alert decision for many subscriptions of a product in two statements: an email
-/// row per subscription (waiting for the digest when its owner wants one) and a webhook row
-/// per owner who has a webhook. Existing dedupe keys are skipped. Returns how many rows were
+/// The text of a notification row `n` (with `notification_contents c` left-joined on
+/// `c.id = n.content_id`): its own `content`, or its alert decision's shared text with its
+/// subscription id put back (migration 0008).
+pub const CONTENT_SQL: &str =
+    "COALESCE(n.content, c.prefix || CAST(n.subscription_id AS TEXT) || c.suffix)";
+
+/// The join [`CONTENT_SQL`] reads through.
+pub const CONTENT_JOIN: &str = "LEFT JOIN notification_contents c ON c.id = n.content_id";
+
+/// Store one alert decision's text once; its notification rows point to it
+/// ([`insert_alert_fanout`]). Returns its id.
+pub async fn insert_content(
+    conn: &mut AnyConnection,
+    product_id: i64,
+    price_point_id: i64,
+    content: &ContentTemplate,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO notification_contents (product_id, price_point_id, kind, prefix, suffix, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(product_id)
+    .bind(price_point_id)
+    .bind(kind::ALERT)
+    .bind(content.prefix.as_str())
+    .bind(content.suffix.as_str())
+    .bind(now.as_millis())
+    .fetch_one(conn)
+    .await
+}
+
+/// Queue one alert decision (stored by [`insert_content`]) for many subscriptions of a
+/// product in two statements: an email row per subscription (waiting for the digest when
+/// its owner wants one) and a webhook row per owner who has a webhook. Each row carries the
+/// content's id, not the text. Existing dedupe keys are skipped. Returns how many rows were
 /// new.
 pub async fn insert_alert_fanout(
     conn: &mut AnyConnection,
     backend: Backend,
     product_id: i64,
     price_point_id: i64,
-    content: &ContentTemplate,
-    subscription_ids: &[i64],
+    content_id: i64,
+    who: Who<'_>,
     now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
-    let ids = crate::store::subscriptions::json_ids(subscription_ids);
-    let ids_in = crate::store::subscriptions::ids_in_json(backend, 8);
+    // The statement's own parameters follow the group's (or the id list's).
+    let first = match who {
+        Who::Ids(_) => 2,
+        Who::Group(_) => GROUP_PARAMS + 1,
+    };
+    let selected = match who {
+        Who::Ids(_) => format!(
+            "s.id IN {}",
+            crate::store::subscriptions::ids_in_json(backend, 1)
+        ),
+        Who::Group(_) => GroupFilter::predicate(backend),
+    };
+    let ids = match who {
+        Who::Ids(list) => crate::store::subscriptions::json_ids(list),
+        Who::Group(_) => String::new(),
+    };
     let mut inserted = 0;
     // Email alerts of digest users wait for the digest; webhooks go at once, to owners who
     // have one.
@@ -189,22 +239,29 @@ pub async fn insert_alert_fanout(
     for (ch, status_sql, filter) in per_channel {
         let sql = format!(
             "INSERT INTO notifications (user_id, subscription_id, product_id, price_point_id, \
-             kind, channel, content, status, next_attempt_at, created_at) \
-             SELECT s.user_id, s.id, $1, $2, $3, $4, $5 || CAST(s.id AS TEXT) || $6, \
-                {status_sql}, $7, $7 \
+             kind, channel, content_id, status, next_attempt_at, created_at) \
+             SELECT s.user_id, s.id, ${p}, ${q}, ${k}, ${c}, ${cid}, {status_sql}, ${t}, ${t} \
              FROM subscriptions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id IN {ids_in}{filter} \
-             ON CONFLICT DO NOTHING"
+             WHERE {selected}{filter} \
+             ON CONFLICT DO NOTHING",
+            p = first,
+            q = first + 1,
+            k = first + 2,
+            c = first + 3,
+            cid = first + 4,
+            t = first + 5,
         );
-        inserted += sqlx::query(&sql)
+        let q = match who {
+            Who::Ids(_) => sqlx::query(&sql).bind(ids.as_str()),
+            Who::Group(g) => g.bind(sqlx::query(&sql)),
+        };
+        inserted += q
             .bind(product_id)
             .bind(price_point_id)
             .bind(kind::ALERT)
             .bind(ch)
-            .bind(content.prefix.as_str())
-            .bind(content.suffix.as_str())
+            .bind(content_id)
             .bind(now.as_millis())
-            .bind(ids.as_str())
             .execute(&mut *conn)
             .await?
             .rows_affected();
@@ -246,29 +303,69 @@ pub async fn claim_due(
             AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
             ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
          RETURNING id, user_id, subscription_id, product_id, price_point_id, kind, channel, \
-            content, attempts"
+            content, content_id, attempts"
     ))
     .bind(worker)
     .bind((now + lease).as_millis())
     .bind(now.as_millis())
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                subscription_id: r.try_get("subscription_id")?,
-                product_id: r.try_get("product_id")?,
-                price_point_id: r.try_get("price_point_id")?,
-                kind: r.try_get("kind")?,
-                channel: r.try_get("channel")?,
-                content: r.try_get("content")?,
-                attempts: r.try_get("attempts")?,
-            })
+    // A batch holds a few alert decisions' rows at most: each shared text is read once.
+    let mut templates: HashMap<i64, Option<ContentTemplate>> = HashMap::new();
+    let mut claimed = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let subscription_id: Option<i64> = r.try_get("subscription_id")?;
+        let own: Option<String> = r.try_get("content")?;
+        let content = match (own, r.try_get::<Option<i64>, _>("content_id")?) {
+            (Some(text), _) => text,
+            (None, Some(content_id)) => {
+                if !templates.contains_key(&content_id) {
+                    let t = template(&mut *conn, content_id).await?;
+                    templates.insert(content_id, t);
+                }
+                match (
+                    templates.get(&content_id).and_then(Option::as_ref),
+                    subscription_id,
+                ) {
+                    (Some(t), Some(sid)) => t.render(sid),
+                    // Unreadable: composing it fails and marks it failed, with the reason.
+                    _ => String::new(),
+                }
+            }
+            (None, None) => String::new(),
+        };
+        claimed.push(Claimed {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            subscription_id,
+            product_id: r.try_get("product_id")?,
+            price_point_id: r.try_get("price_point_id")?,
+            kind: r.try_get("kind")?,
+            channel: r.try_get("channel")?,
+            content,
+            attempts: r.try_get("attempts")?,
+        });
+    }
+    Ok(claimed)
+}
+
+/// One alert decision's shared text.
+async fn template(
+    conn: &mut AnyConnection,
+    content_id: i64,
+) -> Result<Option<ContentTemplate>, sqlx::Error> {
+    let row = sqlx::query("SELECT prefix, suffix FROM notification_contents WHERE id = $1")
+        .bind(content_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(ContentTemplate {
+            prefix: r.try_get("prefix")?,
+            suffix: r.try_get("suffix")?,
         })
-        .collect()
+    })
+    .transpose()
 }
 
 /// Delivered. Only the claim holder may settle a row: a replica whose lease ran out must not
@@ -361,11 +458,23 @@ pub async fn of_user(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<NotificationView>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, kind, channel, status, subscription_id, price_point_id, attempts, last_error, \
-         created_at, sent_at, content FROM notifications \
-         WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-    )
+    // Alert and correction rows through the user's subscriptions (the dedupe key leads with
+    // the subscription); rows without one (tests, digests) through their own index. Alert
+    // rows have no per-user index since migration 0008: one index write less per subscriber.
+    let columns = format!(
+        "n.id, n.kind, n.channel, n.status, n.subscription_id, n.price_point_id, n.attempts, \
+         n.last_error, n.created_at, n.sent_at, {CONTENT_SQL} AS content"
+    );
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM ( \
+            SELECT {columns} FROM subscriptions s \
+            JOIN notifications n ON n.subscription_id = s.id {CONTENT_JOIN} \
+            WHERE s.user_id = $1 AND n.id < $2 \
+            UNION ALL \
+            SELECT {columns} FROM notifications n {CONTENT_JOIN} \
+            WHERE n.user_id = $1 AND n.subscription_id IS NULL AND n.id < $2) mine \
+         ORDER BY id DESC LIMIT $3"
+    ))
     .bind(user_id)
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)

@@ -5,8 +5,6 @@
 //! the alert worker find, with one index range query, exactly the subscriptions a new price
 //! can change.
 
-use std::collections::HashMap;
-
 use pricewatch_core::alert::{
     AlertConfig, AlertState, Channel, PriceTarget, Subscription, SubscriptionId,
 };
@@ -318,73 +316,190 @@ pub struct Candidate {
     pub has_webhook: bool,
 }
 
-/// A candidate as core's rules see it, read without what only delivery needs (owner, dates).
-#[derive(Debug, Clone)]
-pub struct RuleCandidate {
-    pub subscription: Subscription,
-    pub state: AlertState,
-    pub wake_at: Option<i64>,
-}
-
-/// The subscriptions a new price can change, by one index range query on
-/// `(product_id, armed, threshold)`:
+/// Which subscriptions of a product a new price can change (`s` is the subscription; `$1` the
+/// product, `$2` the new buyable price, `$3` 1 when the product's buyability changed):
 /// - armed, with the threshold at or above the new price (they fire);
 /// - disarmed, with the price back at or under the threshold (a further drop) or above the
 ///   re-arm level (they re-arm);
 /// - holding an alert (`wake_at` set: the held alert keeps the lowest price);
 /// - back-in-stock subscribers, when the product's buyability changed.
 ///
-/// Everyone else's state would not change, so they are not read. Only what core's rules
-/// take is read, and states are parsed once per distinct text: subscribers of one product
-/// mostly share theirs.
-pub async fn rule_candidates(
+/// Everyone else's state would not change, so they are not read.
+const CANDIDATE: &str = "s.product_id = $1 AND ( \
+    (s.armed = 1 AND s.threshold >= $2) \
+    OR (s.armed = 0 AND (s.threshold >= $2 OR s.rearm_above < $2)) \
+    OR s.wake_at IS NOT NULL \
+    OR (s.back_in_stock = 1 AND $3 = 1))";
+
+/// The columns core's rules read of a subscription, apart from its id: subscriptions equal
+/// in all of them are one candidate group.
+const RULE_COLUMNS: &str = "s.target_kind, s.threshold, s.reference_price, s.drop_bp, \
+    s.currency, s.back_in_stock, s.paused, s.state, s.wake_at";
+
+/// Candidates of one product event that share everything core's rules read except their
+/// id: a product's subscribers mostly share their target and state, so 100,000 of them
+/// come back as a few rows instead of 100,000 (the SQLite driver hands every row across
+/// threads, and each costs more than the rules do).
+#[derive(Debug, Clone)]
+pub struct CandidateGroup {
+    pub target: Option<PriceTarget>,
+    pub back_in_stock: bool,
+    pub paused: bool,
+    pub state: AlertState,
+    pub wake_at: Option<i64>,
+    /// Ascending.
+    pub ids: Vec<i64>,
+    /// What selects exactly this group again, for writes that apply to all of it.
+    pub filter: GroupFilter,
+}
+
+impl CandidateGroup {
+    /// Member `id` as core's rules take it.
+    pub fn subscription(&self, id: i64) -> Subscription {
+        Subscription {
+            id: SubscriptionId(id),
+            target: self.target,
+            back_in_stock: self.back_in_stock,
+            channel: Channel::Email,
+            paused: self.paused,
+        }
+    }
+}
+
+/// The stored values a candidate group was read with: together with the candidate
+/// predicate they select exactly the group's subscriptions, as long as the product's
+/// subscriptions do not change meanwhile. They do not: the worker holds the product's lock
+/// (PostgreSQL; every writer of a product's subscriptions takes it first) or the one writer
+/// connection (SQLite) from the read to the commit. A write to a whole group is then one
+/// statement over the product's index range instead of a join on 100,000 ids.
+#[derive(Debug, Clone)]
+pub struct GroupFilter {
+    product_id: i64,
+    buyable_price: Option<i64>,
+    stock_changed: i64,
+    target_kind: Option<String>,
+    threshold: Option<i64>,
+    reference_price: Option<i64>,
+    drop_bp: Option<i64>,
+    currency: String,
+    back_in_stock: i64,
+    paused: i64,
+    state: String,
+    wake_at: Option<i64>,
+}
+
+/// Parameters [`GroupFilter::predicate`] takes: `$1` to `$12`; a statement's own start at 13.
+pub const GROUP_PARAMS: usize = 12;
+
+impl GroupFilter {
+    /// `WHERE` text selecting the group (alias `s`), with its values in `$1..$12`.
+    pub fn predicate(backend: Backend) -> String {
+        // Null-safe equality: NULL targets and wake-ups are values here.
+        let eq = match backend {
+            Backend::Sqlite => "IS",
+            Backend::Postgres => "IS NOT DISTINCT FROM",
+        };
+        format!(
+            "{CANDIDATE} AND s.target_kind {eq} $4 AND s.threshold {eq} $5 \
+             AND s.reference_price {eq} $6 AND s.drop_bp {eq} $7 AND s.currency = $8 \
+             AND s.back_in_stock = $9 AND s.paused = $10 AND s.state = $11 \
+             AND s.wake_at {eq} $12"
+        )
+    }
+
+    /// Bind `$1..$12` (call first, before the statement's own parameters).
+    pub fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        q.bind(self.product_id)
+            .bind(self.buyable_price)
+            .bind(self.stock_changed)
+            .bind(self.target_kind.as_deref())
+            .bind(self.threshold)
+            .bind(self.reference_price)
+            .bind(self.drop_bp)
+            .bind(self.currency.as_str())
+            .bind(self.back_in_stock)
+            .bind(self.paused)
+            .bind(self.state.as_str())
+            .bind(self.wake_at)
+    }
+}
+
+/// The subscriptions a new price can change ([`CANDIDATE`]), by one range query on the
+/// product's `subscriptions_match` entries, grouped by what core's rules read: each group's
+/// ids come back as one comma-separated text.
+pub async fn rule_candidate_groups(
     conn: &mut AnyConnection,
+    backend: Backend,
     product_id: i64,
     buyable_price: Option<i64>,
     stock_changed: bool,
-) -> Result<Vec<RuleCandidate>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT s.id, s.target_kind, s.threshold, s.reference_price, s.drop_bp, s.currency, \
-         s.back_in_stock, s.paused, s.state, s.wake_at FROM subscriptions s \
-         WHERE s.product_id = $1 AND ( \
-            (s.armed = 1 AND s.threshold >= $2) \
-            OR (s.armed = 0 AND (s.threshold >= $2 OR s.rearm_above < $2)) \
-            OR s.wake_at IS NOT NULL \
-            OR (s.back_in_stock = 1 AND $3 = 1)) \
-         ORDER BY s.id",
-    )
+) -> Result<Vec<CandidateGroup>, sqlx::Error> {
+    let ids = match backend {
+        Backend::Sqlite => "group_concat(s.id)",
+        Backend::Postgres => "string_agg(CAST(s.id AS TEXT), ',')",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {RULE_COLUMNS}, {ids} AS ids FROM subscriptions s WHERE {CANDIDATE} \
+         GROUP BY {RULE_COLUMNS}"
+    ))
     .bind(product_id)
     .bind(buyable_price)
     .bind(i64::from(stock_changed))
     .fetch_all(conn)
     .await?;
-    let mut parsed: HashMap<String, AlertState> = HashMap::new();
-    rows.iter()
+    let mut groups = rows
+        .iter()
         .map(|r| {
             let (_, target) = target_of(r)?;
             let text: String = r.try_get("state")?;
-            let state = match parsed.get(&text) {
-                Some(s) => *s,
-                None => {
-                    let s: AlertState =
-                        serde_json::from_str(&text).map_err(|e| decode_err("state", e))?;
-                    parsed.insert(text, s);
-                    s
-                }
-            };
-            Ok(RuleCandidate {
-                subscription: Subscription {
-                    id: SubscriptionId(r.try_get("id")?),
-                    target,
-                    back_in_stock: r.try_get::<i64, _>("back_in_stock")? != 0,
-                    channel: Channel::Email,
-                    paused: r.try_get::<i64, _>("paused")? != 0,
-                },
+            let state: AlertState =
+                serde_json::from_str(&text).map_err(|e| decode_err("state", e))?;
+            let list: String = r.try_get("ids")?;
+            let mut ids = list
+                .split(',')
+                .map(|id| id.trim().parse::<i64>().map_err(|e| decode_err("ids", e)))
+                .collect::<Result<Vec<i64>, sqlx::Error>>()?;
+            ids.sort_unstable();
+            let back_in_stock: i64 = r.try_get("back_in_stock")?;
+            let paused: i64 = r.try_get("paused")?;
+            let wake_at: Option<i64> = r.try_get("wake_at")?;
+            Ok(CandidateGroup {
+                target,
+                back_in_stock: back_in_stock != 0,
+                paused: paused != 0,
                 state,
-                wake_at: r.try_get("wake_at")?,
+                wake_at,
+                ids,
+                filter: GroupFilter {
+                    product_id,
+                    buyable_price,
+                    stock_changed: i64::from(stock_changed),
+                    target_kind: r.try_get("target_kind")?,
+                    threshold: r.try_get("threshold")?,
+                    reference_price: r.try_get("reference_price")?,
+                    drop_bp: r.try_get("drop_bp")?,
+                    currency: r.try_get("currency")?,
+                    back_in_stock,
+                    paused,
+                    state: text,
+                    wake_at,
+                },
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    groups.sort_by_key(|g| g.ids.first().copied());
+    Ok(groups)
+}
+
+/// Subscriptions a write applies to: listed by id, or a whole candidate group by its
+/// predicate.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    Ids(&'a [i64]),
+    Group(&'a GroupFilter),
 }
 
 /// Subscriptions of one product whose held alert is due.
@@ -454,28 +569,53 @@ pub(crate) fn json_ids(ids: &[i64]) -> String {
     out
 }
 
-/// Give every subscription in `ids` the same new state and wake-up, in one statement.
+/// Give every subscription in `who` the same new state (and wake-up, when `set_wake`), in
+/// one statement. `wake_at` is left alone when it does not change: on SQLite every assigned
+/// indexed column costs an index visit per row, and on PostgreSQL an unchanged value keeps
+/// the update HOT anyway, so the statement says only what changes.
 pub async fn write_state_group(
     conn: &mut AnyConnection,
     backend: Backend,
     state: &AlertState,
     wake_at: Option<i64>,
-    ids: &[i64],
+    set_wake: bool,
+    who: Who<'_>,
     now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
     let text = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let sql = format!(
-        "UPDATE subscriptions SET state = $1, armed = $2, wake_at = $3, updated_at = $4 \
-         WHERE id IN {}",
-        ids_in_json(backend, 5)
+    // The new values are the first parameters after the group's (or the id list's).
+    let first = match who {
+        Who::Ids(_) => 2,
+        Who::Group(_) => GROUP_PARAMS + 1,
+    };
+    let mut sql = format!(
+        "UPDATE subscriptions AS s SET state = ${}, armed = ${}, updated_at = ${}",
+        first,
+        first + 1,
+        first + 2
     );
-    Ok(sqlx::query(&sql)
+    if set_wake {
+        sql.push_str(&format!(", wake_at = ${}", first + 3));
+    }
+    let ids;
+    let mut q = match who {
+        Who::Ids(list) => {
+            sql.push_str(&format!(" WHERE s.id IN {}", ids_in_json(backend, 1)));
+            ids = json_ids(list);
+            sqlx::query(&sql).bind(ids.as_str())
+        }
+        Who::Group(g) => {
+            sql.push_str(" WHERE ");
+            sql.push_str(&GroupFilter::predicate(backend));
+            g.bind(sqlx::query(&sql))
+        }
+    };
+    q = q
         .bind(text)
         .bind(i64::from(state.armed))
-        .bind(wake_at)
-        .bind(now.as_millis())
-        .bind(json_ids(ids))
-        .execute(conn)
-        .await?
-        .rows_affected())
+        .bind(now.as_millis());
+    if set_wake {
+        q = q.bind(wake_at);
+    }
+    Ok(q.execute(conn).await?.rows_affected())
 }

@@ -101,7 +101,16 @@ pub async fn set_webhook(
 /// notifications are deleted here (no foreign key cascades them: see migration 0005).
 /// Callers adjust product counters first.
 pub async fn delete(conn: &mut AnyConnection, user: &User) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM notifications WHERE user_id = $1")
+    // Through the subscriptions and the dedupe key, then the rows without a subscription:
+    // alert rows have no per-user index (migration 0008).
+    sqlx::query(
+        "DELETE FROM notifications WHERE subscription_id IN \
+         (SELECT id FROM subscriptions WHERE user_id = $1)",
+    )
+    .bind(user.id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM notifications WHERE user_id = $1 AND subscription_id IS NULL")
         .bind(user.id)
         .execute(&mut *conn)
         .await?;

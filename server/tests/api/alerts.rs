@@ -78,6 +78,71 @@ async fn wait_alerts(sink: &SmtpSink, email: &str, n: usize) -> Vec<crate::smtp_
 }
 
 both_engines!(
+    one_drop_stores_its_alert_text_once_and_each_subscriber_reads_their_own,
+    |engine: Engine| async move {
+        let (app, sink) = app_with_sink(engine).await;
+        let bot = trusted_bot(&app, 71).await;
+        // Three subscribers share a target (one alert decision), a fourth has its own.
+        let mut users = Vec::new();
+        for (i, minor) in [9_000, 9_000, 9_000, 8_500].into_iter().enumerate() {
+            let email = format!("fan{i}@example.org");
+            let token = sign_in(&app, &sink, &email).await;
+            let id = subscribe(&app, &token, threshold(minor)).await;
+            users.push((email, token, id, minor));
+        }
+        observe(&app, &bot, ASIN, Some(10_000)).await;
+        app.clock.advance(Span::minutes(1));
+        observe(&app, &bot, ASIN, Some(8_000)).await;
+        for (email, ..) in &users {
+            let mail = wait_alerts(&sink, email, 1).await;
+            assert!(
+                mail[0].subject().contains("$80.00"),
+                "{}",
+                mail[0].subject()
+            );
+        }
+
+        // The text is stored once per decision, not once per subscriber.
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM notification_contents")
+                .await,
+            2
+        );
+        assert_eq!(
+            app.count(
+                "SELECT COUNT(*) FROM notifications WHERE kind = 'alert' \
+                 AND content IS NULL AND content_id IS NOT NULL"
+            )
+            .await,
+            4
+        );
+        // Each subscriber reads their own alert (their subscription in its key, their
+        // threshold), in the list and in the export.
+        for (_, token, id, minor) in &users {
+            let page: Value = app
+                .get_as(token, "/api/notifications")
+                .await
+                .json()
+                .await
+                .unwrap();
+            let list = page["notifications"].as_array().unwrap();
+            assert_eq!(list.len(), 1, "{page}");
+            let content = &list[0]["content"];
+            assert_eq!(content["key"]["subscription"], *id, "{page}");
+            assert_eq!(content["threshold"]["amount_minor"], *minor, "{page}");
+            assert_eq!(list[0]["subscription_id"], *id);
+            let export: Value = app
+                .get_as(token, "/api/account/export")
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(export["notifications"][0]["content"], *content, "{export}");
+        }
+    }
+);
+
+both_engines!(
     a_drop_below_the_threshold_reaches_the_inbox_once_and_the_cooldown_holds_the_rest,
     |engine: Engine| async move {
         let (app, sink) = app_with_sink(engine).await;
