@@ -5,7 +5,9 @@
 --   JSON before and after that id (`prefix`, `suffix`), and each subscriber's notification
 --   row points to it (`content_id`) with `content` NULL; readers rebuild the text as
 --   `prefix || subscription_id || suffix` (store::notifications::CONTENT_SQL). Rows that are
---   not fanned-out alerts (corrections, tests, digests) keep their own `content`.
+--   not fanned-out alerts (corrections, tests, digests) keep their own `content`. Every
+--   point that has alerts has a row here, which tells a new price's fan-out that it has
+--   no duplicates to skip.
 -- - `notifications_by_user` indexed every alert row once more. A user's alert and
 --   correction rows are found through their subscriptions and the dedupe key (whose leading
 --   column is the subscription) instead; only rows without a subscription (tests, digests)
@@ -26,6 +28,15 @@ CREATE TABLE notification_contents (
     suffix TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- Whether a point has had alerts is answered here (store::notifications::point_is_fresh):
+-- a new price's first fan-out then inserts without ON CONFLICT. Alerts queued before this
+-- migration get a marker row (empty text, no notification points to it).
+CREATE INDEX notification_contents_by_point
+    ON notification_contents (product_id, price_point_id);
+INSERT INTO notification_contents (product_id, price_point_id, kind, prefix, suffix, created_at)
+SELECT DISTINCT product_id, price_point_id, kind, '', '', 0 FROM notifications
+WHERE kind = 'alert' AND product_id IS NOT NULL AND price_point_id IS NOT NULL;
 
 CREATE TABLE notifications_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -232,17 +232,31 @@ impl Fanout {
     ) -> anyhow::Result<u64> {
         let mut outcomes: Vec<_> = self.alerts.iter().collect();
         outcomes.sort_by_key(|(_, t)| self.first_id(t));
+        // Asked before this fan-out stores any content: its own decisions never share a
+        // subscription, so they cannot collide with each other.
+        let mut fresh: HashMap<i64, bool> = HashMap::new();
+        for (content, _) in &outcomes {
+            let point = content.key.point.0;
+            if !fresh.contains_key(&point) {
+                let f = notifications::point_is_fresh(conn, product_id, point).await?;
+                fresh.insert(point, f);
+            }
+        }
         let mut queued = 0;
         for (content, targets) in outcomes {
             let template = ContentTemplate::of(content)?;
             let point = content.key.point.0;
-            let content_id =
-                notifications::insert_content(conn, product_id, point, &template, now).await?;
+            let fresh_point = fresh.get(&point).copied().unwrap_or(false);
+            let rows = notifications::AlertRows {
+                product_id,
+                price_point_id: point,
+                content_id: notifications::insert_content(conn, product_id, point, &template, now)
+                    .await?,
+                fresh_point,
+            };
             for who in self.writes(targets) {
-                queued += notifications::insert_alert_fanout(
-                    conn, backend, product_id, point, content_id, who, now,
-                )
-                .await?;
+                queued +=
+                    notifications::insert_alert_fanout(conn, backend, &rows, who, now).await?;
             }
         }
         Ok(queued)

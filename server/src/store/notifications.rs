@@ -13,7 +13,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
-use crate::store::subscriptions::{GroupFilter, Who, GROUP_PARAMS};
+use crate::store::subscriptions::{Who, GROUP_PARAMS};
 
 /// What a notification is.
 pub mod kind {
@@ -187,20 +187,64 @@ pub async fn insert_content(
     .await
 }
 
+/// Whether no alert has been queued on `price_point_id` yet: every alert row's point has
+/// its decision's row in `notification_contents` (rows from before migration 0008 have a
+/// marker row there), so one look-up on that small table answers for all the product's
+/// subscribers. Sound only while nobody else can queue alerts on the product: the caller
+/// holds the product's lock (PostgreSQL) or the one writer connection (SQLite), as every
+/// writer of alert rows does.
+pub async fn point_is_fresh(
+    conn: &mut AnyConnection,
+    product_id: i64,
+    price_point_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM notification_contents WHERE product_id = $1 AND price_point_id = $2 \
+         AND kind = $3 LIMIT 1",
+    )
+    .bind(product_id)
+    .bind(price_point_id)
+    .bind(kind::ALERT)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_none())
+}
+
+/// One alert decision's rows, as [`insert_alert_fanout`] writes them.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertRows {
+    pub product_id: i64,
+    pub price_point_id: i64,
+    /// Its `notification_contents` row.
+    pub content_id: i64,
+    /// [`point_is_fresh`], asked before this fan-out stored anything.
+    pub fresh_point: bool,
+}
+
 /// Queue one alert decision (stored by [`insert_content`]) for many subscriptions of a
 /// product in two statements: an email row per subscription (waiting for the digest when
 /// its owner wants one) and a webhook row per owner who has a webhook. Each row carries the
 /// content's id, not the text. Existing dedupe keys are skipped. Returns how many rows were
 /// new.
+///
+/// `fresh_point` ([`point_is_fresh`] said so): no alert row exists yet on this point, so
+/// none can be skipped and the rows are inserted plainly. `ON CONFLICT DO NOTHING` makes
+/// PostgreSQL insert every row speculatively and confirm it with a second WAL record, a
+/// fifth of the fan-out's insert time; a new price's first fan-out never needs it. The
+/// unique index still refuses a duplicate either way.
 pub async fn insert_alert_fanout(
     conn: &mut AnyConnection,
     backend: Backend,
-    product_id: i64,
-    price_point_id: i64,
-    content_id: i64,
+    alert: &AlertRows,
     who: Who<'_>,
     now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
+    let AlertRows {
+        product_id,
+        price_point_id,
+        content_id,
+        fresh_point,
+    } = *alert;
     // The statement's own parameters follow the group's (or the id list's).
     let first = match who {
         Who::Ids(_) => 2,
@@ -211,7 +255,7 @@ pub async fn insert_alert_fanout(
             "s.id IN {}",
             crate::store::subscriptions::ids_in_json(backend, 1)
         ),
-        Who::Group(_) => GroupFilter::predicate(backend),
+        Who::Group(g) => g.predicate(),
     };
     let ids = match who {
         Who::Ids(list) => crate::store::subscriptions::json_ids(list),
@@ -242,14 +286,18 @@ pub async fn insert_alert_fanout(
              kind, channel, content_id, status, next_attempt_at, created_at) \
              SELECT s.user_id, s.id, ${p}, ${q}, ${k}, ${c}, ${cid}, {status_sql}, ${t}, ${t} \
              FROM subscriptions s JOIN users u ON u.id = s.user_id \
-             WHERE {selected}{filter} \
-             ON CONFLICT DO NOTHING",
+             WHERE {selected}{filter}{skip_existing}",
             p = first,
             q = first + 1,
             k = first + 2,
             c = first + 3,
             cid = first + 4,
             t = first + 5,
+            skip_existing = if fresh_point {
+                ""
+            } else {
+                " ON CONFLICT DO NOTHING"
+            },
         );
         let q = match who {
             Who::Ids(_) => sqlx::query(&sql).bind(ids.as_str()),

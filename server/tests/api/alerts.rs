@@ -143,6 +143,73 @@ both_engines!(
 );
 
 both_engines!(
+    a_fan_out_on_a_point_that_already_alerted_skips_the_subscribers_it_reached,
+    |engine: Engine| async move {
+        use pricewatch_server::alerts::matching::match_and_enqueue;
+        use pricewatch_server::alerts::worker::PriceChanged;
+
+        let (app, sink) = app_with_sink(engine).await;
+        let bot = trusted_bot(&app, 72).await;
+        for i in 0..3 {
+            let token = sign_in(&app, &sink, &format!("again{i}@example.org")).await;
+            subscribe(&app, &token, threshold(9_000)).await;
+        }
+        observe(&app, &bot, ASIN, Some(10_000)).await;
+        let db = &app.state.db;
+        let product_id: i64 = sqlx::query_scalar("SELECT id FROM products")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        let armed: String = sqlx::query_scalar("SELECT state FROM subscriptions LIMIT 1")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        let rules = app.state.settings.alerts.rules();
+        // The same drop evaluated again from the armed state (as a held alert woken on a
+        // point that already alerted would be): the first fan-out on the point inserts
+        // plainly, the second must skip every subscriber it already reached, not fail.
+        let mut queued = Vec::new();
+        for point in [900_001, 900_001, 900_002] {
+            sqlx::query("UPDATE subscriptions SET state = $1, armed = 1, wake_at = NULL")
+                .bind(&armed)
+                .execute(&db.write)
+                .await
+                .unwrap();
+            let payload = PriceChanged {
+                product_id,
+                price_point_id: point,
+                currency: Currency::Usd,
+                old_price: Some(10_000),
+                new_price: Some(8_000),
+                old_availability: Some(Availability::InStock),
+                availability: Availability::InStock,
+                observed_at: app.clock_now(),
+            };
+            let mut tx = db.write.begin().await.unwrap();
+            queued.push(
+                match_and_enqueue(
+                    &mut tx,
+                    db.backend,
+                    product_id,
+                    &payload,
+                    &rules,
+                    app.clock_now(),
+                )
+                .await
+                .unwrap(),
+            );
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(queued, [3, 0, 3]);
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM notifications WHERE price_point_id = 900001")
+                .await,
+            3
+        );
+    }
+);
+
+both_engines!(
     a_drop_below_the_threshold_reaches_the_inbox_once_and_the_cooldown_holds_the_rest,
     |engine: Engine| async move {
         let (app, sink) = app_with_sink(engine).await;
