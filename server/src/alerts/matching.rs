@@ -237,9 +237,8 @@ impl Fanout {
         let mut fresh: HashMap<i64, bool> = HashMap::new();
         for (content, _) in &outcomes {
             let point = content.key.point.0;
-            if !fresh.contains_key(&point) {
-                let f = notifications::point_is_fresh(conn, product_id, point).await?;
-                fresh.insert(point, f);
+            if let std::collections::hash_map::Entry::Vacant(slot) = fresh.entry(point) {
+                slot.insert(notifications::point_is_fresh(conn, product_id, point).await?);
             }
         }
         let mut queued = 0;

@@ -368,9 +368,9 @@ pub async fn claim_due(
         let content = match (own, r.try_get::<Option<i64>, _>("content_id")?) {
             (Some(text), _) => text,
             (None, Some(content_id)) => {
-                if !templates.contains_key(&content_id) {
-                    let t = template(&mut *conn, content_id).await?;
-                    templates.insert(content_id, t);
+                if let std::collections::hash_map::Entry::Vacant(slot) = templates.entry(content_id)
+                {
+                    slot.insert(template(&mut *conn, content_id).await?);
                 }
                 match (
                     templates.get(&content_id).and_then(Option::as_ref),
