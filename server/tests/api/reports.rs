@@ -422,3 +422,47 @@ both_engines!(
         assert_eq!(product["current_price"]["amount_minor"], 4_699);
     }
 );
+
+both_engines!(
+    every_row_a_batch_writes_names_a_stored_product_and_reporter,
+    |engine: Engine| async move {
+        // A batch knows its new points by negative placeholder ids until they are written:
+        // every row it writes must name rows that exist, never a placeholder.
+        let app = spawn_app(engine).await;
+        let (bot, alice) = (Signer::new(11), Signer::new(12));
+        app.make_crawler(&bot).await;
+        app.register(&alice).await;
+        let asins = ["B000000011", "B000000012", "B000000013"];
+        let first: Vec<Value> = asins
+            .iter()
+            .map(|a| bot.report("us", a, Some(2_000), T0))
+            .collect();
+        assert_eq!(app.post_reports(first).await.status(), 200);
+        app.clock.advance(Span::hours(1));
+        let later = T0 + Span::hours(1);
+        let second = vec![
+            bot.report("us", asins[0], Some(1_500), later),
+            alice.report("us", asins[1], Some(2_000), later),
+            alice.report("us", asins[2], None, later),
+            bot.report("us", "B000000014", Some(990), later),
+        ];
+        assert_eq!(app.post_reports(second).await.status(), 200);
+
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 7);
+        assert!(app.count("SELECT COUNT(*) FROM price_points").await >= 5);
+        for orphans in [
+            "SELECT COUNT(*) FROM reports r LEFT JOIN products p ON p.id = r.product_id \
+             WHERE p.id IS NULL",
+            "SELECT COUNT(*) FROM reports r LEFT JOIN reporters k ON k.id = r.reporter_id \
+             WHERE k.id IS NULL",
+            "SELECT COUNT(*) FROM price_points x LEFT JOIN products p ON p.id = x.product_id \
+             WHERE p.id IS NULL",
+            "SELECT COUNT(*) FROM price_points x LEFT JOIN reports r ON r.id = x.report_id \
+             WHERE x.report_id IS NOT NULL AND r.id IS NULL",
+            "SELECT COUNT(*) FROM outbox_events e LEFT JOIN products p ON p.id = e.product_id \
+             WHERE p.id IS NULL",
+        ] {
+            assert_eq!(app.count(orphans).await, 0, "{orphans}");
+        }
+    }
+);
