@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pricewatch_core::history::PricePoint;
 use pricewatch_core::{Currency, ProductKey, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -347,15 +346,16 @@ async fn points_newest_first(
             let Some(currency) = currency.get(&product_id).copied() else {
                 continue;
             };
-            out.entry(product_id).or_default().push(StoredPoint {
-                id,
-                point: PricePoint {
-                    price: price.map(|p| pricewatch_core::Money::new(p, currency)),
-                    availability: availability_from(&availability),
-                    first_seen_at: Timestamp::from_millis(first_seen_at),
-                    last_seen_at: Timestamp::from_millis(last_seen_at),
-                },
-            });
+            out.entry(product_id)
+                .or_default()
+                .push(StoredPoint::from_columns(
+                    id,
+                    price,
+                    &availability,
+                    first_seen_at,
+                    last_seen_at,
+                    currency,
+                ));
         }
     }
     for points in out.values_mut() {

@@ -17,18 +17,43 @@ pub struct StoredPoint {
     pub point: PricePoint,
 }
 
-fn from_row(row: &sqlx::any::AnyRow, currency: Currency) -> Result<StoredPoint, sqlx::Error> {
-    let price: Option<i64> = row.try_get("price")?;
+impl StoredPoint {
+    /// A point from its stored columns (`price_points`' `id`, `price`, `availability`,
+    /// `first_seen_at`, `last_seen_at`), in the product's currency.
+    pub(crate) fn from_columns(
+        id: i64,
+        price: Option<i64>,
+        availability: &str,
+        first_seen_at: i64,
+        last_seen_at: i64,
+        currency: Currency,
+    ) -> StoredPoint {
+        StoredPoint {
+            id,
+            point: PricePoint {
+                price: price.map(|p| Money::new(p, currency)),
+                availability: availability_from(availability),
+                first_seen_at: Timestamp::from_millis(first_seen_at),
+                last_seen_at: Timestamp::from_millis(last_seen_at),
+            },
+        }
+    }
+}
+
+/// A point from a row that has `price_points`' columns under their own names.
+pub(crate) fn from_row(
+    row: &sqlx::any::AnyRow,
+    currency: Currency,
+) -> Result<StoredPoint, sqlx::Error> {
     let availability: String = row.try_get("availability")?;
-    Ok(StoredPoint {
-        id: row.try_get("id")?,
-        point: PricePoint {
-            price: price.map(|p| Money::new(p, currency)),
-            availability: availability_from(&availability),
-            first_seen_at: Timestamp::from_millis(row.try_get("first_seen_at")?),
-            last_seen_at: Timestamp::from_millis(row.try_get("last_seen_at")?),
-        },
-    })
+    Ok(StoredPoint::from_columns(
+        row.try_get("id")?,
+        row.try_get("price")?,
+        &availability,
+        row.try_get("first_seen_at")?,
+        row.try_get("last_seen_at")?,
+        currency,
+    ))
 }
 
 /// The latest `n` published points, newest first.

@@ -339,17 +339,7 @@ pub async fn points_since(
                     .map_err(decode_error)?;
             }
         } else {
-            let price: Option<i64> = row.try_get("price")?;
-            let availability: String = row.try_get("availability")?;
-            tail.push(StoredPoint {
-                id: row.try_get("id")?,
-                point: PricePoint {
-                    price: price.map(|p| Money::new(p, currency)),
-                    availability: availability_from(&availability),
-                    first_seen_at: Timestamp::from_millis(row.try_get("first_seen_at")?),
-                    last_seen_at: Timestamp::from_millis(row.try_get("last_seen_at")?),
-                },
-            });
+            tail.push(super::points::from_row(row, currency)?);
         }
     }
     // PostgreSQL returns the runs in no promised order; runs never overlap, so one check
