@@ -53,6 +53,8 @@ pub struct Mode {
     pub unavailable: bool,
     /// The next N product pages answer 503.
     pub unavailable_next: u32,
+    /// The next N product pages answer 500 (after any robot checks still due).
+    pub error_next: u32,
     /// Wait this long before answering a product page.
     pub delay_ms: u64,
 }
@@ -65,6 +67,7 @@ pub struct ModeUpdate {
     pub robot_check_next: Option<u32>,
     pub unavailable: Option<bool>,
     pub unavailable_next: Option<u32>,
+    pub error_next: Option<u32>,
     pub delay_ms: Option<u64>,
 }
 
@@ -82,6 +85,9 @@ impl Mode {
         if let Some(v) = u.unavailable_next {
             self.unavailable_next = v;
         }
+        if let Some(v) = u.error_next {
+            self.error_next = v;
+        }
         if let Some(v) = u.delay_ms {
             self.delay_ms = v;
         }
@@ -95,6 +101,7 @@ pub enum Served {
     Product,
     RobotCheck,
     Unavailable,
+    ServerError,
     NotFound,
     Robots,
 }

@@ -108,6 +108,7 @@ async fn product(
 enum Answer {
     RobotCheck,
     Unavailable,
+    ServerError,
     NotFound,
     Page(ProductState),
 }
@@ -130,6 +131,9 @@ async fn serve_product(
         } else if c.mode.robot_check || c.mode.robot_check_next > 0 {
             c.mode.robot_check_next = c.mode.robot_check_next.saturating_sub(1);
             Answer::RobotCheck
+        } else if c.mode.error_next > 0 {
+            c.mode.error_next -= 1;
+            Answer::ServerError
         } else {
             match c.product(m, &asin) {
                 Some(p) => Answer::Page(p),
@@ -141,6 +145,7 @@ async fn serve_product(
     let (status, served) = match &answer {
         Answer::RobotCheck => (StatusCode::OK, Served::RobotCheck),
         Answer::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, Served::Unavailable),
+        Answer::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, Served::ServerError),
         Answer::NotFound => (StatusCode::NOT_FOUND, Served::NotFound),
         Answer::Page(_) => (StatusCode::OK, Served::Product),
     };
@@ -157,6 +162,7 @@ async fn serve_product(
             "503 Service Unavailable",
         )
             .into_response(),
+        Answer::ServerError => (status, "500 Internal Server Error").into_response(),
         Answer::NotFound => html(status, render::not_found(m)),
         Answer::Page(p) => html(
             status,

@@ -115,6 +115,21 @@ async fn the_admin_api_changes_prices_and_robot_checks_read_as_blocked() {
     let (_, after) = read(&url, Marketplace::De).await;
     assert!(after.is_ok(), "only the next page was a robot check");
 
+    // Robot checks still due come first, then the server errors, then the page.
+    let res = client
+        .put(format!("{}/_shop/mode", shop.base_url()))
+        .json(&json!({"robot_check_next": 1, "error_next": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let statuses = [
+        read(&url, Marketplace::De).await.0,
+        read(&url, Marketplace::De).await.0,
+        read(&url, Marketplace::De).await.0,
+    ];
+    assert_eq!(statuses, [200, 500, 200]);
+
     let res = client
         .put(format!("{}/_shop/mode", shop.base_url()))
         .json(&json!({"price": 1}))

@@ -540,12 +540,12 @@ impl Crawler {
                 let due = if host_failure {
                     now
                 } else {
-                    now + self.retry_delay(job.attempts)
+                    now + self.page_error_delay(job, &mut result)
                 };
                 self.retry(job, result, due).await
             }
             Crawl::HttpError { .. } => {
-                let due = now + self.retry_delay(job.attempts);
+                let due = now + self.page_error_delay(job, &mut result);
                 self.retry(job, result, due).await
             }
             Crawl::Unreadable { reason, .. } => {
@@ -565,10 +565,18 @@ impl Crawler {
         }
     }
 
-    /// `retry_base × 2^attempts × jitter[0.5, 1.5)`, capped at a day.
-    fn retry_delay(&self, attempts: i64) -> Span {
+    /// The wait after the page itself answered with an error, counted in `result` as one
+    /// more error in a row.
+    fn page_error_delay(&self, job: &Candidate, result: &mut Value) -> Span {
+        result[crawl_jobs::ERRORS_IN_ROW] = json!(job.errors_in_row + 1);
+        self.retry_delay(job.errors_in_row)
+    }
+
+    /// `retry_base × 2^errors × jitter[0.5, 1.5)` for the page errors in a row before this
+    /// one, capped at a day.
+    fn retry_delay(&self, errors: i64) -> Span {
         let base = self.inner.settings.retry_base_secs.max(1) as f64 * 1000.0;
-        let doubling = 2_f64.powi(i32::try_from(attempts.clamp(0, 20)).unwrap_or(20));
+        let doubling = 2_f64.powi(i32::try_from(errors.clamp(0, 20)).unwrap_or(20));
         let ms = (base * doubling * jitter(0.5, 1.5)).min(86_400_000.0);
         Span::millis(ms as i64)
     }

@@ -151,6 +151,10 @@ pub struct Candidate {
     pub report_id: Option<i64>,
     pub priority: f64,
     pub attempts: i64,
+    /// How many attempts in a row, up to the last, the page answered with an error (see
+    /// [`ERRORS_IN_ROW`]); an attempt that ends otherwise (a robot check, an outage) starts
+    /// the count again.
+    pub errors_in_row: i64,
     /// For a refresh: the adaptive interval it was scheduled with.
     pub interval_ms: Option<i64>,
     pub due_at: i64,
@@ -158,6 +162,11 @@ pub struct Candidate {
     pub subscribers: i64,
     pub last_crawled_at: Option<i64>,
 }
+
+/// The field of a job's last `result` that counts its page errors in a row: the retry delay
+/// doubles with it, not with every attempt (a product behind robot checks for an hour has
+/// many attempts, and one error after them is not worth a day's wait).
+pub const ERRORS_IN_ROW: &str = "errors_in_row";
 
 fn candidate(row: &sqlx::any::AnyRow) -> Result<Candidate, sqlx::Error> {
     let decode = |col: &str, e: String| sqlx::Error::ColumnDecode {
@@ -173,6 +182,11 @@ fn candidate(row: &sqlx::any::AnyRow) -> Result<Candidate, sqlx::Error> {
         report_id: row.try_get("report_id")?,
         priority: row.try_get("priority")?,
         attempts: row.try_get("attempts")?,
+        errors_in_row: row
+            .try_get::<Option<String>, _>("result")?
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+            .and_then(|r| r.get(ERRORS_IN_ROW).and_then(serde_json::Value::as_i64))
+            .unwrap_or(0),
         interval_ms: row.try_get("interval_ms")?,
         due_at: row.try_get("due_at")?,
         key: ProductKey {
@@ -199,7 +213,7 @@ pub async fn due(
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     let mut sql = String::from(
         "SELECT j.id, j.product_id, j.kind, j.report_id, j.priority, j.attempts, j.interval_ms, \
-         j.due_at, p.marketplace, p.asin, p.subscribers, p.last_crawled_at \
+         j.result, j.due_at, p.marketplace, p.asin, p.subscribers, p.last_crawled_at \
          FROM crawl_jobs j JOIN products p ON p.id = j.product_id \
          WHERE j.kind = $1 AND j.done_at IS NULL AND j.due_at <= $2 \
          AND (j.claimed_until IS NULL OR j.claimed_until < $2)",

@@ -566,6 +566,60 @@ async fn service_unavailable_answers_back_the_host_off_too() {
     );
 }
 
+// Several threads, so the shop logs arrivals promptly while the server works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_error_after_many_robot_checks_is_retried_soon_not_in_a_day() {
+    // Twelve robot checks are twelve attempts; the 500 after them is the page's first error.
+    // The retry waits retry_base × 2^0 (with jitter, under 1.5 s), not retry_base × 2^12.
+    let shop = shop_selling(vec![product(ASIN, DROP)]).await;
+    shop.set_mode(&ModeUpdate {
+        robot_check_next: Some(12),
+        error_next: Some(1),
+        ..ModeUpdate::default()
+    });
+    let app = crawling_app(Engine::Sqlite, &shop, |c| {
+        c.backoff_base_ms = 10;
+        c.backoff_max_ms = 20;
+        c.retry_base_secs = 1;
+        c.max_attempts = 100;
+    })
+    .await;
+    let alice = Signer::new(39);
+    app.register(&alice).await;
+    let id = history_then_report(&app, &alice, DROP).await["report_id"]
+        .as_i64()
+        .unwrap();
+
+    // The retry is due on the application's clock, which the test moves: once the error is
+    // recorded, two seconds on.
+    wait_for(
+        &app,
+        &format!(
+            "SELECT COUNT(*) FROM crawl_jobs WHERE report_id = {id} AND result LIKE '%http_error%' \
+             AND claimed_by IS NULL"
+        ),
+        Duration::from_secs(15),
+    )
+    .await;
+    app.clock.advance(Span::seconds(2));
+    wait_for(&app, &job_done(id), Duration::from_secs(15)).await;
+    let served: Vec<Served> = shop
+        .requests()
+        .into_iter()
+        .filter(|r| r.served != Served::Robots)
+        .map(|r| r.served)
+        .collect();
+    let mut expected = vec![Served::RobotCheck; 12];
+    expected.extend([Served::ServerError, Served::Product]);
+    assert_eq!(served, expected);
+    assert_eq!(
+        text(&app, &format!("SELECT status FROM reports WHERE id = {id}")).await,
+        "published"
+    );
+    let job = job_of(&app, id).await;
+    assert_eq!(job["attempts"], 14, "{job}");
+}
+
 #[tokio::test]
 async fn pages_robots_txt_forbids_are_not_fetched() {
     let shop = shop_selling(vec![product(ASIN, DROP)]).await;
