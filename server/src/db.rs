@@ -27,8 +27,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 ///
 /// A multi-row statement inside a transaction keeps a statement journal (to undo just that
 /// statement on a constraint failure); past 64 KiB SQLite spills it to a temporary file,
-/// and ingest's batch inserts all do: in a profile those writes were an eighth of the
-/// writer's time. In memory it costs at most one statement's changed pages.
+/// and ingest's batch inserts all do: in a profile those writes were a quarter of the
+/// writer thread's samples. In memory it costs at most one statement's changed pages.
 const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
