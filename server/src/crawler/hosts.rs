@@ -245,8 +245,7 @@ impl HostBook {
     /// replicas do not return in step; a normal answer ends the back-off.
     pub async fn record(&self, host: &str, outcome: HostOutcome) -> Result<(), HostError> {
         let now = self.now_ms();
-        let failures = crawl_hosts::record(&self.db.write, host, outcome.stored(), now).await?;
-        if let Some(failures) = failures {
+        let backoff_ms = |failures: i64| {
             let doubling = 2_u32.saturating_pow(
                 u32::try_from(failures.saturating_sub(1))
                     .unwrap_or(u32::MAX)
@@ -256,15 +255,12 @@ impl HostBook {
                 .backoff_base
                 .saturating_mul(doubling)
                 .min(self.backoff_max);
-            let delay = delay.mul_f64(super::jitter(0.8, 1.2));
-            crawl_hosts::back_off(&self.db.write, host, now + ms(delay)).await?;
-            tracing::warn!(
-                host,
-                ?outcome,
-                failures,
-                backoff_ms = ms(delay),
-                "backing off host"
-            );
+            ms(delay.mul_f64(super::jitter(0.8, 1.2)))
+        };
+        let failed =
+            crawl_hosts::record(&self.db.write, host, outcome.stored(), now, backoff_ms).await?;
+        if let Some((failures, backoff_ms)) = failed {
+            tracing::warn!(host, ?outcome, failures, backoff_ms, "backing off host");
         }
         Ok(())
     }

@@ -88,14 +88,18 @@ pub struct Outcome {
     pub clears: bool,
 }
 
-/// Count a request and what it came to. For a failure, returns the failures in a row including this one, so
-/// the caller can set the back-off ([`back_off`]).
+/// Count a request and what it came to; for a failure, also back the host off until
+/// `now_ms + backoff_ms(failures in a row, this one included)` (a later back-off set by
+/// another replica stands). Both in one transaction, so that no replica or admin ever sees
+/// the failure counted but the host not yet left alone. Returns the failures in a row and
+/// the back-off's length for a failure.
 pub async fn record(
     pool: &AnyPool,
     host: &str,
     outcome: Outcome,
     now_ms: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+    backoff_ms: impl FnOnce(i64) -> i64,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
     let run = if outcome.backs_off {
         "failures_in_row = crawl_hosts.failures_in_row + 1"
     } else if outcome.clears {
@@ -104,6 +108,7 @@ pub async fn record(
         "failures_in_row = crawl_hosts.failures_in_row"
     };
     let col = outcome.column;
+    let mut tx = pool.begin().await?;
     let row = sqlx::query(&format!(
         "INSERT INTO crawl_hosts (host, tat_ms, requests, {col}, failures_in_row, last_outcome, updated_at_ms) \
          VALUES ($1, $3, 1, 1, $4, $2, $3) \
@@ -116,25 +121,24 @@ pub async fn record(
     .bind(outcome.name)
     .bind(now_ms)
     .bind(i64::from(outcome.backs_off))
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    outcome
-        .backs_off
-        .then(|| row.try_get::<i64, _>("failures_in_row"))
-        .transpose()
-}
-
-/// Leave the host alone until `until_ms` (a later back-off set by another replica stands).
-pub async fn back_off(pool: &AnyPool, host: &str, until_ms: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE crawl_hosts SET backoff_until_ms = $2 \
-         WHERE host = $1 AND (backoff_until_ms IS NULL OR backoff_until_ms < $2)",
-    )
-    .bind(host)
-    .bind(until_ms)
-    .execute(pool)
-    .await?;
-    Ok(())
+    let mut failed = None;
+    if outcome.backs_off {
+        let failures: i64 = row.try_get("failures_in_row")?;
+        let delay = backoff_ms(failures);
+        sqlx::query(
+            "UPDATE crawl_hosts SET backoff_until_ms = $2 \
+             WHERE host = $1 AND (backoff_until_ms IS NULL OR backoff_until_ms < $2)",
+        )
+        .bind(host)
+        .bind(now_ms.saturating_add(delay))
+        .execute(&mut *tx)
+        .await?;
+        failed = Some((failures, delay));
+    }
+    tx.commit().await?;
+    Ok(failed)
 }
 
 /// Hosts backing off at `now_ms`, with when each back-off ends.
