@@ -37,6 +37,8 @@ test('setting an alert in the panel while signed out opens the toolbar popup to 
 
   await panel.part(page, 'button.save').click();
 
+  // The panel answers once the service worker has: wait for the message, not the click.
+  await panel.part(page, '.alert-msg.info').waitFor();
   assert.match(await panel.part(page, '.alert-msg').innerText(), /Sign in first/);
   // The toolbar popup is not a tab Playwright lists; Chrome's own target list shows it.
   await waitFor(async () => (await popups()).length === 1, { what: 'the toolbar popup' });
