@@ -38,14 +38,17 @@ fn stock_changed(p: &PriceChanged) -> bool {
 }
 
 /// Lock the product for the rest of the transaction (PostgreSQL), so that events, wake-ups
-/// and corrections of one product never interleave across replicas.
+/// and corrections of one product never interleave across replicas. `NO KEY UPDATE`, what
+/// ingest takes too: it still orders these with each other and with ingest, but unlike
+/// `FOR UPDATE` it does not hold up the foreign-key checks of rows inserted meanwhile that
+/// name the product (ingest's reports and points).
 pub async fn lock_product(
     conn: &mut AnyConnection,
     backend: Backend,
     product_id: i64,
 ) -> Result<(), sqlx::Error> {
     if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM products WHERE id = $1 FOR UPDATE")
+        sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
             .bind(product_id)
             .fetch_optional(conn)
             .await?;
@@ -382,6 +385,45 @@ pub async fn process(state: &AppState, worker: &str, event: &ClaimedEvent) -> an
     .await?;
     tx.commit().await?;
     Ok(queued)
+}
+
+/// Mark done, in one statement, the claimed price changes of products that nobody
+/// subscribes to, and return their ids. Matching one of them would read no subscription and
+/// write nothing but "done", in a transaction (and a commit) of its own: most products have
+/// no watcher, and at ingest rates those transactions were most of the worker's time, which
+/// let events pile up. A subscription that is not committed yet is not seen, as it would not
+/// be by matching either. Refutations always go one by one: they correct emails already sent.
+pub async fn done_unwatched(
+    state: &AppState,
+    worker: &str,
+    events: &[ClaimedEvent],
+) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    let ids: Vec<i64> = events
+        .iter()
+        .filter(|e| e.kind == crate::store::outbox::PRICE_CHANGED)
+        .map(|e| e.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let list = (4..4 + ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE outbox_events SET done_at = $1, claimed_by = NULL, claimed_until = NULL \
+         WHERE id IN ({list}) AND claimed_by = $2 AND kind = $3 AND done_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.product_id = outbox_events.product_id) \
+         RETURNING id"
+    );
+    let mut q = sqlx::query_scalar(&sql)
+        .bind(state.clock.now().as_millis())
+        .bind(worker)
+        .bind(crate::store::outbox::PRICE_CHANGED);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(&state.db.write).await?.into_iter().collect())
 }
 
 /// Mark an event that keeps failing as done, so its product's later events can go on.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pricewatch_core::{Span, Timestamp};
 use serde::Deserialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, Connection, Row};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -199,6 +199,20 @@ pub async fn claim_events(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let mut tx = conn.begin().await?;
+    if backend == Backend::Postgres {
+        // Read the undone events in id order from their partial index (migration 0010) and
+        // stop after `limit`. Without statistics on the table (a new database, or
+        // autovacuum off) PostgreSQL guesses one undone row, and then prefers to gather
+        // them all and sort: a claim costs the whole backlog, more when the worker is
+        // already behind. For this transaction only, that plan is ruled out.
+        sqlx::query(
+            "SELECT set_config('enable_sort', 'off', true), \
+             set_config('enable_bitmapscan', 'off', true)",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let rows = sqlx::query(&format!(
         "UPDATE outbox_events SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT e.id FROM outbox_events e \
@@ -215,8 +229,9 @@ pub async fn claim_events(
     .bind(now.as_millis())
     .bind(limit)
     .bind(EVENT_KINDS[1])
-    .fetch_all(conn)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let mut events: Vec<ClaimedEvent> = rows
         .iter()
         .map(|r| {
@@ -259,8 +274,9 @@ async fn process_events(state: &AppState, worker: &str) -> anyhow::Result<usize>
         );
         tokio::time::sleep(Duration::from_millis(settings.test_pause_after_claim_ms)).await;
     }
+    let unwatched = matching::done_unwatched(state, worker, &claimed).await?;
     let mut queued = 0;
-    for event in &claimed {
+    for event in claimed.iter().filter(|e| !unwatched.contains(&e.id)) {
         match matching::process(state, worker, event).await {
             Ok(n) => queued += n,
             Err(e) if event.attempts >= MAX_EVENT_ATTEMPTS => {

@@ -78,6 +78,101 @@ async fn wait_alerts(sink: &SmtpSink, email: &str, n: usize) -> Vec<crate::smtp_
 }
 
 both_engines!(
+    price_changes_of_unwatched_products_are_done_in_one_step_and_the_rest_are_left_to_matching,
+    |engine: Engine| async move {
+        use pricewatch_server::alerts::matching::done_unwatched;
+        use pricewatch_server::alerts::worker::claim_events;
+        const UNWATCHED: &str = "B0UNWATCH1";
+        let (app, sink) = app_with_sink_and(engine, |s| s.alerts.worker_enabled = false).await;
+        let bot = trusted_bot(&app, 75).await;
+        let token = sign_in(&app, &sink, "watcher@example.org").await;
+        subscribe(&app, &token, threshold(9_000)).await;
+        observe(&app, &bot, ASIN, Some(10_000)).await;
+        observe(&app, &bot, UNWATCHED, Some(10_000)).await;
+        let unwatched: i64 = app
+            .count(&format!(
+                "SELECT id FROM products WHERE asin = '{UNWATCHED}'"
+            ))
+            .await;
+        // A refutation on the unwatched product still goes to matching (it corrects sent
+        // emails), and an event another worker holds is not this worker's to finish.
+        sqlx::query(
+            "INSERT INTO outbox_events (kind, product_id, payload, created_at, claimed_by, claimed_until) \
+             VALUES ('price_refuted', $1, '{}', 0, NULL, NULL), ('price_changed', $1, '{}', 0, 'other', $2)",
+        )
+        .bind(unwatched)
+        .bind(i64::MAX)
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+
+        let now = app.clock_now();
+        let mut conn = app.state.db.write.acquire().await.unwrap();
+        let claimed = claim_events(
+            &mut conn,
+            app.state.db.backend,
+            "me",
+            now,
+            Span::minutes(5),
+            10,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        // The oldest undone event of each product: both products' first prices.
+        assert_eq!(claimed.len(), 2, "{claimed:?}");
+        let done = done_unwatched(&app.state, "me", &claimed).await.unwrap();
+
+        let unwatched_event = claimed.iter().find(|e| e.product_id == unwatched).unwrap();
+        let watched_event = claimed.iter().find(|e| e.product_id != unwatched).unwrap();
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert!(done.contains(&unwatched_event.id));
+        let state_of = |id: i64| {
+            format!("SELECT COUNT(*) FROM outbox_events WHERE id = {id} AND done_at IS NOT NULL AND claimed_by IS NULL")
+        };
+        assert_eq!(app.count(&state_of(unwatched_event.id)).await, 1);
+        assert_eq!(app.count(&state_of(watched_event.id)).await, 0);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM outbox_events WHERE id = {} AND claimed_by = 'me'",
+                watched_event.id
+            ))
+            .await,
+            1,
+            "the watched product's event stays claimed, for matching"
+        );
+
+        // Once the first is done, the unwatched product's refutation is claimed next and
+        // stays too; the other worker's event is never touched.
+        let mut conn = app.state.db.write.acquire().await.unwrap();
+        let next = claim_events(
+            &mut conn,
+            app.state.db.backend,
+            "me",
+            now,
+            Span::minutes(5),
+            10,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        assert_eq!(next.len(), 1, "{next:?}");
+        assert_eq!(next[0].kind, "price_refuted");
+        assert!(done_unwatched(&app.state, "me", &next)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            app.count(
+                "SELECT COUNT(*) FROM outbox_events WHERE claimed_by = 'other' AND done_at IS NULL"
+            )
+            .await,
+            1
+        );
+    }
+);
+
+both_engines!(
     one_drop_stores_its_alert_text_once_and_each_subscriber_reads_their_own,
     |engine: Engine| async move {
         let (app, sink) = app_with_sink(engine).await;
