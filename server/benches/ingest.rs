@@ -6,7 +6,12 @@
 //! Run: `cargo xtask bench-server` (writes `BENCHMARKS.md`), or
 //! `cargo bench -p pricewatch-server --bench ingest` (JSON into
 //! `target/server-bench/ingest.json`). `PW_BENCH_REPORTS` sets the timed reports
-//! (default 100,000); `PW_BENCH_ENGINES` `sqlite`, `postgres` or both.
+//! (default 100,000); `PW_BENCH_ENGINES` `sqlite`, `postgres` or both;
+//! `PW_BENCH_CONNECTIONS` the client connections (default 8; the ceiling's writers follow).
+//!
+//! The server's alert worker runs as in production and consumes the "price changed" events
+//! ingest writes (no product has subscribers here); the run also reports how many were still
+//! waiting when the last batch was answered and how long the worker took to finish them.
 //!
 //! The workload: 10,000 products already priced, 200 established reporter keys; each batch
 //! comes from one key and names 100 random products; 85% of reports confirm the current
@@ -32,7 +37,12 @@ use sqlx::{AnyPool, Row};
 const PRODUCTS: usize = 10_000;
 const KEYS: usize = 200;
 const BATCH: usize = 100;
-const CONNECTIONS: usize = 8;
+static CONNECTIONS: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+    std::env::var("PW_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+});
 
 fn timed_reports() -> usize {
     std::env::var("PW_BENCH_REPORTS")
@@ -159,7 +169,7 @@ async fn post_all(base: &str, bodies: Vec<Bytes>) -> (Duration, Vec<Duration>, u
     let errors = Arc::new(AtomicUsize::new(0));
     let url = format!("{base}/api/reports");
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONNECTIONS)
+    let workers: Vec<_> = (0..*CONNECTIONS)
         .map(|_| {
             let (bodies, next, latencies, errors, url) = (
                 bodies.clone(),
@@ -296,6 +306,26 @@ async fn count(pool: &AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// How long the bench waits for the alert worker to finish the run's events.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// The outbox events not done yet, and how long until none were (`None`: not within
+/// [`DRAIN_LIMIT`]).
+async fn drain_events(pool: &AnyPool) -> (i64, Option<f64>) {
+    const UNDONE: &str = "SELECT COUNT(*) FROM outbox_events WHERE done_at IS NULL";
+    let pending = count(pool, UNDONE).await;
+    let started = Instant::now();
+    let mut left = pending;
+    while left > 0 && started.elapsed() < DRAIN_LIMIT {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = count(pool, UNDONE).await;
+    }
+    (
+        pending,
+        (left == 0).then(|| started.elapsed().as_secs_f64()),
+    )
+}
+
 async fn run(engine: Engine, reports: usize) -> Value {
     eprintln!("== ingest on {}", engine.name());
     let db = database(engine, "pw_bench_ingest").await;
@@ -412,6 +442,11 @@ async fn run(engine: Engine, reports: usize) -> Value {
         &format!("SELECT COUNT(*) FROM price_points WHERE report_id > {first_timed_report}"),
     )
     .await;
+    let (events_pending, events_drained_s) = drain_events(&pool).await;
+    eprintln!(
+        "   alert events waiting at the end: {events_pending}, drained in {}",
+        events_drained_s.map_or(format!("more than {DRAIN_LIMIT:?}"), |s| format!("{s:.1}s"))
+    );
     drop(server);
     let bytes_per_report = bytes_per_row(engine, &pool, "reports").await;
 
@@ -424,7 +459,7 @@ async fn run(engine: Engine, reports: usize) -> Value {
         "engine": engine.name(),
         "reports": reports,
         "batch": BATCH,
-        "connections": CONNECTIONS,
+        "connections": *CONNECTIONS,
         "seconds": wall.as_secs_f64(),
         "reports_per_sec": rate,
         "p50_ms": percentile(&lat, 50.0),
@@ -432,6 +467,8 @@ async fn run(engine: Engine, reports: usize) -> Value {
         "errors": errors,
         "statuses": statuses.iter().map(|(s, n)| json!({"status": s, "n": n})).collect::<Vec<_>>(),
         "new_points": new_points,
+        "events_pending_at_end": events_pending,
+        "events_drained_s": events_drained_s,
         "raw_seconds": raw_wall.as_secs_f64(),
         "raw_reports_per_sec": raw_rate,
         "raw_rows": raw_rows,
@@ -666,7 +703,7 @@ async fn raw_ceiling(engine: Engine, source: &AnyPool, first: i64) -> (Duration,
     };
     let writers = match engine {
         Engine::Sqlite => 1,
-        Engine::Postgres => CONNECTIONS,
+        Engine::Postgres => *CONNECTIONS,
     };
     futures_join_all((0..writers).map(|_| write(target.write.clone()))).await;
     let wall = started.elapsed();
