@@ -76,6 +76,14 @@ impl ApiError {
             field: None,
         }
     }
+
+    /// Whether this is a database error that `test` picks out (by its SQLSTATE, say).
+    pub fn is_database(&self, test: impl Fn(&sqlx::Error) -> bool) -> bool {
+        match self {
+            ApiError::Internal(e) => e.downcast_ref::<sqlx::Error>().is_some_and(test),
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for ApiError {

@@ -214,3 +214,99 @@ async fn two_replicas_never_lose_an_update_nor_double_an_event() {
         );
     }
 }
+
+/// Batches on both replicas that first report the same new products at once, each beside
+/// products that exist, in varying orders: every batch is answered 200 (a batch PostgreSQL
+/// fails to break a deadlock between such creations runs again), and each product exists
+/// once with every report stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_creating_the_same_new_products_at_once_all_succeed() {
+    const ROUNDS: usize = 6;
+    const NEW_PER_ROUND: usize = 8;
+    const EXISTING: usize = 6;
+    const BATCHES_PER_ROUND: usize = 12;
+    let db = PgDatabase::create("pw_creations").await;
+    let (a, b) = (db.url.clone(), db.url.clone());
+    let (a, b) = tokio::join!(
+        tokio::task::spawn_blocking(move || ServerProcess::spawn(&a, &[])),
+        tokio::task::spawn_blocking(move || ServerProcess::spawn(&b, &[])),
+    );
+    let servers = Arc::new([a.unwrap(), b.unwrap()]);
+    let seed = [83; 32];
+    register_crawler(&servers[0], &db.url, &seed).await;
+    let client = reqwest::Client::new();
+    let mut nonce = 1_u128;
+    let at = now() - Span::minutes(1);
+    let existing: Vec<String> = (0..EXISTING).map(|i| format!("B0EXIST{i:03}")).collect();
+    let first: Vec<Value> = existing
+        .iter()
+        .map(|asin| {
+            nonce += 1;
+            signed_report(&seed, nonce, Marketplace::Us, asin, Some(5_000), at)
+        })
+        .collect();
+    let res = client
+        .post(servers[0].url("/api/reports"))
+        .json(&json!({ "reports": first }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let mut posted = 0_i64;
+    for round in 0..ROUNDS {
+        let fresh: Vec<String> = (0..NEW_PER_ROUND)
+            .map(|i| format!("B0NEW{round:02}{i:03}"))
+            .collect();
+        let mut requests = Vec::new();
+        for n in 0..BATCHES_PER_ROUND {
+            // The new products and the existing ones interleaved, rotated and sometimes
+            // reversed, so batches take them in different orders.
+            let mut asins: Vec<&String> = fresh.iter().chain(existing.iter()).collect();
+            let len = asins.len();
+            asins.rotate_left(n % len);
+            if n % 2 == 1 {
+                asins.reverse();
+            }
+            let batch: Vec<Value> = asins
+                .into_iter()
+                .map(|asin| {
+                    nonce += 1;
+                    signed_report(&seed, nonce, Marketplace::Us, asin, Some(5_000), at)
+                })
+                .collect();
+            posted += batch.len() as i64;
+            let (client, servers) = (client.clone(), servers.clone());
+            requests.push(tokio::spawn(async move {
+                let server = &servers[n % 2];
+                let res = client
+                    .post(server.url("/api/reports"))
+                    .json(&json!({ "reports": batch }))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                assert_eq!(status, 200, "round {round} batch {n}: {body}");
+            }));
+        }
+        for r in requests {
+            r.await.unwrap();
+        }
+    }
+
+    let pool = pricewatch_server::db::Db::connect(&db.url)
+        .await
+        .unwrap()
+        .read;
+    let products: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(products, (EXISTING + ROUNDS * NEW_PER_ROUND) as i64);
+    let reports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reports, EXISTING as i64 + posted);
+}

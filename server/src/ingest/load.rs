@@ -90,9 +90,16 @@ const PRODUCT_COLUMNS: &str = "id, marketplace, asin, title, currency, current_p
                                availability, current_point_id, subscribers, views, version, \
                                updated_at";
 
-/// Create the products that are new and lock them all, in (marketplace, ASIN) order: every
-/// batch takes its locks in that one order, so two batches never wait on each other in a
-/// circle.
+/// Lock the batch's products, creating those that are new. The products that exist are
+/// locked first, in one statement and in (marketplace, ASIN) order: in the steady state that
+/// is every product of a batch, and it is all there is to do. Only then are the missing ones
+/// inserted and locked, again in key order.
+///
+/// Two batches that lock only existing products wait on each other in one order, never in a
+/// circle. Two that create the same new products at the same moment can: one may already
+/// hold an existing product the other wants while it waits for the other's insert. PostgreSQL
+/// detects that and fails one of them, and ingest runs that batch again
+/// ([`is_deadlock`]).
 pub(super) async fn lock_products(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -101,64 +108,102 @@ pub(super) async fn lock_products(
 ) -> Result<Vec<Product>, sqlx::Error> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(rows_per_statement(5)) {
-        let sql = format!(
-            "INSERT INTO products (marketplace, asin, currency, created_at, updated_at) \
-             VALUES {} ON CONFLICT (marketplace, asin) DO NOTHING",
-            placeholders(backend, chunk.len(), 5)
-        );
-        let mut q = sqlx::query(&sql);
-        for k in chunk {
-            q = q
-                .bind(k.marketplace.code())
-                .bind(k.asin.as_str())
-                .bind(k.marketplace.currency().code())
-                .bind(now.as_millis())
-                .bind(now.as_millis());
+        let found = lock_existing(conn, backend, chunk).await?;
+        if found.len() < chunk.len() {
+            let have: HashSet<&ProductKey> = found.iter().map(|p| &p.key).collect();
+            let missing: Vec<ProductKey> = chunk
+                .iter()
+                .filter(|k| !have.contains(k))
+                .copied()
+                .collect();
+            insert_missing(conn, backend, &missing, now).await?;
+            out.extend(lock_existing(conn, backend, &missing).await?);
         }
-        q.execute(&mut *conn).await?;
-        // A join on the VALUES list, not `(marketplace, asin) IN (...)`: SQLite scans the
-        // whole index for the latter, and looks each key up for the former.
-        let sql = format!(
-            "SELECT {} FROM (VALUES {}) AS v JOIN products p \
-             ON p.marketplace = v.column1 AND p.asin = v.column2 \
-             ORDER BY p.marketplace, p.asin{}",
-            PRODUCT_COLUMNS
-                .split(", ")
-                .map(|c| format!("p.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            placeholders(backend, chunk.len(), 2),
-            match backend {
-                Backend::Postgres => " FOR NO KEY UPDATE OF p",
-                Backend::Sqlite => "",
-            }
-        );
-        let sql = match backend {
-            Backend::Postgres => sql,
-            // One row, not one per product: see [`one_row`].
-            Backend::Sqlite => {
-                format!("SELECT json_group_array(json_array({PRODUCT_COLUMNS})) FROM ({sql})")
-            }
-        };
-        let mut q = sqlx::query(&sql);
-        for k in chunk {
-            q = q.bind(k.marketplace.code()).bind(k.asin.as_str());
-        }
-        match backend {
-            Backend::Postgres => {
-                for row in q.fetch_all(&mut *conn).await? {
-                    out.push(product_from_row(&row)?);
-                }
-            }
-            Backend::Sqlite => {
-                let rows: Vec<ProductColumns> = one_row(q.fetch_one(&mut *conn).await?)?;
-                for raw in rows {
-                    out.push(product_from_columns(raw)?);
-                }
-            }
-        }
+        out.extend(found);
     }
     Ok(out)
+}
+
+/// Whether a batch failed only because PostgreSQL broke a deadlock by failing it (see
+/// [`lock_products`]): nothing of it was written, and it can run again.
+pub(super) fn is_deadlock(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40P01")
+}
+
+/// Insert products that were not found; one that another batch inserted meanwhile is left
+/// as it is.
+async fn insert_missing(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    keys: &[ProductKey],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO products (marketplace, asin, currency, created_at, updated_at) \
+         VALUES {} ON CONFLICT (marketplace, asin) DO NOTHING",
+        placeholders(backend, keys.len(), 5)
+    );
+    let mut q = sqlx::query(&sql);
+    for k in keys {
+        q = q
+            .bind(k.marketplace.code())
+            .bind(k.asin.as_str())
+            .bind(k.marketplace.currency().code())
+            .bind(now.as_millis())
+            .bind(now.as_millis());
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The products of `keys` that exist, locked (PostgreSQL) in (marketplace, ASIN) order.
+async fn lock_existing(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    keys: &[ProductKey],
+) -> Result<Vec<Product>, sqlx::Error> {
+    // A join on the VALUES list, not `(marketplace, asin) IN (...)`: SQLite scans the
+    // whole index for the latter, and looks each key up for the former.
+    let sql = format!(
+        "SELECT {} FROM (VALUES {}) AS v JOIN products p \
+         ON p.marketplace = v.column1 AND p.asin = v.column2 \
+         ORDER BY p.marketplace, p.asin{}",
+        PRODUCT_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        placeholders(backend, keys.len(), 2),
+        match backend {
+            Backend::Postgres => " FOR NO KEY UPDATE OF p",
+            Backend::Sqlite => "",
+        }
+    );
+    let sql = match backend {
+        Backend::Postgres => sql,
+        // One row, not one per product: see [`one_row`].
+        Backend::Sqlite => {
+            format!("SELECT json_group_array(json_array({PRODUCT_COLUMNS})) FROM ({sql})")
+        }
+    };
+    let mut q = sqlx::query(&sql);
+    for k in keys {
+        q = q.bind(k.marketplace.code()).bind(k.asin.as_str());
+    }
+    match backend {
+        Backend::Postgres => q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(product_from_row)
+            .collect(),
+        Backend::Sqlite => one_row::<ProductColumns>(q.fetch_one(&mut *conn).await?)?
+            .into_iter()
+            .map(product_from_columns)
+            .collect(),
+    }
 }
 
 /// The rows of a SQLite query that folded them into one JSON array.

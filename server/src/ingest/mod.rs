@@ -11,9 +11,11 @@
 //! before the next is judged; but the database sees a handful of statements per batch, not
 //! a handful per report:
 //! 1. signatures are verified in parallel, off the async runtime (they are most of the CPU);
-//! 2. the batch's reporters are read in one query, its products created and locked in one
-//!    query each (in (marketplace, ASIN) order, so concurrent batches naming the same
-//!    products in any order cannot deadlock), and their recent points read in one query;
+//! 2. the batch's reporters are read in one query, its products locked in one (in
+//!    (marketplace, ASIN) order, so batches naming the same products in any order wait in
+//!    one order), the new ones created and locked in two more, and their recent points read
+//!    in one query; a batch PostgreSQL fails to break a deadlock (only new products racing
+//!    can make one) runs again;
 //! 3. each report is judged against that state, kept current in memory as reports change it;
 //! 4. the resulting rows (reports, points, outbox events, crawl jobs, product and point
 //!    updates) are written with multi-row statements, in the same transaction.
@@ -57,6 +59,9 @@ use verify::{refusal, verify_all, Checked};
 
 /// How many recent points the judge and the change-only rule see.
 const RECENT_POINTS: usize = 20;
+
+/// How many times a batch runs when PostgreSQL fails it to break a deadlock.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// One item of a `POST /api/reports` batch.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -158,35 +163,59 @@ pub async fn ingest(
         ..JudgeConfig::default()
     };
     let backend = state.db.backend;
-    let mut tx = state.db.write.begin().await?;
-    if backend == Backend::Postgres {
-        // A batch reads and updates at most `max_batch` products and points by key: index
-        // lookups. Joined to a VALUES list, PostgreSQL plans a hash join over a sequential
-        // scan of the whole table whenever the table is small enough to look cheaper, and
-        // then visits every (often dead) row version of products each batch; in the ingest
-        // benchmark that made the database cost twice the raw inserts. For this transaction
-        // only, joins are nested loops.
-        sqlx::query(
-            "SELECT set_config('enable_hashjoin', 'off', true), \
-             set_config('enable_mergejoin', 'off', true)",
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    let reporters = batch::reporters(&mut tx, backend, &checked).await?;
-    check_key_limits(state, &checked, &reporters, now)?;
-    let results = Batch::load(
-        &mut tx,
-        backend,
-        reporters,
-        &checked,
-        config.history_len,
-        now,
-    )
-    .await?
-    .run(&mut tx, &config, &checked)
-    .await?;
-    tx.commit().await?;
+    // A deadlock can only come from batches creating the same new products at once (see
+    // `load::lock_products`); PostgreSQL fails one of them, which then runs again.
+    let mut attempt = 1;
+    let results = loop {
+        let mut tx = state.db.write.begin().await?;
+        if backend == Backend::Postgres {
+            // A batch reads and updates at most `max_batch` products and points by key:
+            // index lookups. Joined to a VALUES list, PostgreSQL plans a hash join over a
+            // sequential scan of the whole table whenever the table is small enough to look
+            // cheaper, and then visits every (often dead) row version of products each
+            // batch; in the ingest benchmark that made the database cost twice the raw
+            // inserts. For this transaction only, joins are nested loops.
+            sqlx::query(
+                "SELECT set_config('enable_hashjoin', 'off', true), \
+                 set_config('enable_mergejoin', 'off', true)",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let reporters = batch::reporters(&mut tx, backend, &checked).await?;
+        if attempt == 1 {
+            check_key_limits(state, &checked, &reporters, now)?;
+        }
+        let run = async {
+            Batch::load(
+                &mut tx,
+                backend,
+                reporters,
+                &checked,
+                config.history_len,
+                now,
+            )
+            .await?
+            .run(&mut tx, &config, &checked)
+            .await
+        }
+        .await;
+        match run {
+            Ok(results) => {
+                tx.commit().await?;
+                break results;
+            }
+            Err(e) if attempt < MAX_ATTEMPTS && e.is_database(load::is_deadlock) => {
+                tx.rollback().await?;
+                tracing::warn!(
+                    attempt,
+                    "ingest batch was failed to break a deadlock; running it again"
+                );
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     for r in &results {
         crate::metrics::report_judged(r.status);
     }

@@ -466,3 +466,66 @@ both_engines!(
         }
     }
 );
+
+/// PostgreSQL fails one transaction of a deadlock; when that is a batch's, the batch runs
+/// again and the client never sees it. Here the circle is closed on purpose: the test holds
+/// one of the batch's products, the batch locks the other and waits, then the test asks for
+/// the one the batch holds. The batch waited first, so its backend finds the deadlock first
+/// and fails itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_failed_to_break_a_deadlock_runs_again() {
+    const FIRST: &str = "B0DEADLCK1";
+    const SECOND: &str = "B0DEADLCK2";
+    let app = spawn_app(Engine::Postgres).await;
+    let bot = Signer::new(41);
+    app.make_crawler(&bot).await;
+    let res = app
+        .post_reports(vec![
+            bot.report("us", FIRST, Some(1_000), T0),
+            bot.report("us", SECOND, Some(2_000), T0),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+
+    const LOCK: &str = "SELECT id FROM products WHERE asin = $1 FOR NO KEY UPDATE";
+    let mut blocker = app.state.db.write.begin().await.unwrap();
+    sqlx::query(LOCK)
+        .bind(SECOND)
+        .fetch_one(&mut *blocker)
+        .await
+        .unwrap();
+    let batch = vec![
+        bot.report("us", FIRST, Some(900), T0 + Span::minutes(1)),
+        bot.report("us", SECOND, Some(1_900), T0 + Span::minutes(1)),
+    ];
+    let post = app.post_reports(batch);
+    let close_the_circle = async {
+        let waiting = "SELECT COUNT(*) FROM pg_stat_activity \
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let started = std::time::Instant::now();
+        while app.count(waiting).await == 0 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let took = sqlx::query(LOCK).bind(FIRST).fetch_one(&mut *blocker).await;
+        blocker.rollback().await.unwrap();
+        took.map_err(|e| e.to_string())
+    };
+    let (res, took) = tokio::join!(post, close_the_circle);
+
+    took.expect("the batch, not the test, was failed to break the deadlock");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    for r in body["results"].as_array().unwrap() {
+        assert_eq!(r["status"], "accepted", "{body}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 4);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT current_price FROM products WHERE asin = '{SECOND}'"
+        ))
+        .await,
+        1_900
+    );
+}
