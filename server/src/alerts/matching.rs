@@ -38,22 +38,14 @@ fn stock_changed(p: &PriceChanged) -> bool {
 }
 
 /// Lock the product for the rest of the transaction (PostgreSQL), so that events, wake-ups
-/// and corrections of one product never interleave across replicas. `NO KEY UPDATE`, what
-/// ingest takes too: it still orders these with each other and with ingest, but unlike
-/// `FOR UPDATE` it does not hold up the foreign-key checks of rows inserted meanwhile that
-/// name the product (ingest's reports and points).
+/// and corrections of one product never interleave across replicas (see
+/// [`products::lock`](crate::store::products::lock)).
 pub async fn lock_product(
     conn: &mut AnyConnection,
     backend: Backend,
     product_id: i64,
 ) -> Result<(), sqlx::Error> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(product_id)
-            .fetch_optional(conn)
-            .await?;
-    }
-    Ok(())
+    crate::store::products::lock(conn, backend, product_id).await
 }
 
 /// A new state and wake-up, and whether the wake-up changes (only then is it written).

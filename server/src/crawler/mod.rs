@@ -46,6 +46,7 @@ use crate::error::ApiError;
 use crate::ingest::{self, BatchItem};
 use crate::state::AppState;
 use crate::store::crawl_jobs::{self, Candidate, REFRESH, VERIFY};
+use crate::store::products;
 
 pub use hosts::{HostBook, HostHealth, HostOutcome};
 pub use settings::CrawlerSettings;
@@ -703,11 +704,16 @@ impl Crawler {
         }
     }
 
-    /// Finish the job and schedule the product's next refresh, in one transaction.
+    /// Finish the job and schedule the product's next refresh, in one transaction. The
+    /// product is locked first: two jobs of one product (a verification and a refresh)
+    /// finishing at once would otherwise lock the product and the pending refresh in
+    /// opposite orders (one completes the refresh row, the other has set `last_crawled_at`),
+    /// and PostgreSQL would fail one of them as a deadlock.
     async fn finish(&self, job: &Candidate, result: &Value, crawled: bool) -> anyhow::Result<()> {
         let state = &self.inner.state;
         let now = state.clock.now();
         let mut tx = state.db.write.begin().await?;
+        products::lock(&mut tx, state.db.backend, job.product_id).await?;
         if !crawl_jobs::complete(&mut tx, job.id, &self.inner.worker, result, now).await? {
             tracing::warn!("lease lost before the crawl was recorded; another replica has it");
             return Ok(());

@@ -110,6 +110,25 @@ pub async fn get_or_create_locked(
     from_row(&row)
 }
 
+/// Lock a product's row for the rest of the transaction (PostgreSQL; SQLite has one writer).
+/// `NO KEY UPDATE`, what ingest takes: writers of one product take their turns, and rows
+/// inserted meanwhile that name the product (their foreign-key checks) are not held up.
+/// Whoever also writes the product's crawl jobs or alerts takes this first, so that every
+/// such transaction locks in one order: product, then the rest.
+pub async fn lock(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    product_id: i64,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(product_id)
+            .fetch_optional(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Record a new current point and bump the version that feeds ETags.
 pub async fn set_current(
     conn: &mut AnyConnection,
