@@ -180,6 +180,29 @@ fn sqlite_create_url(url: &str) -> String {
     }
 }
 
+/// Turn PostgreSQL planner methods off for the rest of the caller's transaction
+/// (`set_config(..., true)`, as `SET LOCAL`), for a statement whose good plan is known and
+/// which the planner's guess (no statistics yet, a table small enough to look cheap to scan)
+/// would make far worse. `methods` are fixed names such as `"enable_hashjoin"`, never user
+/// input. Nothing on SQLite.
+pub async fn planner_off(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    methods: &[&str],
+) -> Result<(), sqlx::Error> {
+    if backend != Backend::Postgres || methods.is_empty() {
+        return Ok(());
+    }
+    let calls: Vec<String> = methods
+        .iter()
+        .map(|m| format!("set_config('{m}', 'off', true)"))
+        .collect();
+    sqlx::query(&format!("SELECT {}", calls.join(", ")))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// A URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

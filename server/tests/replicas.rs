@@ -32,6 +32,22 @@ fn price(i: usize) -> Option<i64> {
     }
 }
 
+/// Post one batch of reports; the status and the body.
+async fn post_batch(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+    batch: Vec<Value>,
+) -> (reqwest::StatusCode, String) {
+    let res = client
+        .post(server.url("/api/reports"))
+        .json(&json!({ "reports": batch }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_never_lose_an_update_nor_double_an_event() {
     // Arrange: one database, two server processes migrating it at the same time.
@@ -85,14 +101,7 @@ async fn two_replicas_never_lose_an_update_nor_double_an_event() {
                     let next = queue.lock().unwrap().next();
                     let Some((n, batch)) = next else { break };
                     let server = &servers[n % 2];
-                    let res = client
-                        .post(server.url("/api/reports"))
-                        .json(&json!({ "reports": batch }))
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = res.status();
-                    let body = res.text().await.unwrap();
+                    let (status, body) = post_batch(&client, server, batch).await;
                     assert_eq!(
                         status,
                         200,
@@ -245,13 +254,8 @@ async fn batches_creating_the_same_new_products_at_once_all_succeed() {
             signed_report(&seed, nonce, Marketplace::Us, asin, Some(5_000), at)
         })
         .collect();
-    let res = client
-        .post(servers[0].url("/api/reports"))
-        .json(&json!({ "reports": first }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, body) = post_batch(&client, &servers[0], first).await;
+    assert_eq!(status, 200, "{body}");
 
     let mut posted = 0_i64;
     for round in 0..ROUNDS {
@@ -278,15 +282,7 @@ async fn batches_creating_the_same_new_products_at_once_all_succeed() {
             posted += batch.len() as i64;
             let (client, servers) = (client.clone(), servers.clone());
             requests.push(tokio::spawn(async move {
-                let server = &servers[n % 2];
-                let res = client
-                    .post(server.url("/api/reports"))
-                    .json(&json!({ "reports": batch }))
-                    .send()
-                    .await
-                    .unwrap();
-                let status = res.status();
-                let body = res.text().await.unwrap();
+                let (status, body) = post_batch(&client, &servers[n % 2], batch).await;
                 assert_eq!(status, 200, "round {round} batch {n}: {body}");
             }));
         }

@@ -200,19 +200,12 @@ pub async fn claim_events(
         Backend::Sqlite => "",
     };
     let mut tx = conn.begin().await?;
-    if backend == Backend::Postgres {
-        // Read the undone events in id order from their partial index (migration 0010) and
-        // stop after `limit`. Without statistics on the table (a new database, or
-        // autovacuum off) PostgreSQL guesses one undone row, and then prefers to gather
-        // them all and sort: a claim costs the whole backlog, more when the worker is
-        // already behind. For this transaction only, that plan is ruled out.
-        sqlx::query(
-            "SELECT set_config('enable_sort', 'off', true), \
-             set_config('enable_bitmapscan', 'off', true)",
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    // Read the undone events in id order from their partial index (migration 0010) and stop
+    // after `limit`. Without statistics on the table (a new database, or autovacuum off)
+    // PostgreSQL guesses one undone row, and then prefers to gather them all and sort: a
+    // claim costs the whole backlog, more when the worker is already behind. For this
+    // transaction only, that plan is ruled out.
+    crate::db::planner_off(&mut tx, backend, &["enable_sort", "enable_bitmapscan"]).await?;
     let rows = sqlx::query(&format!(
         "UPDATE outbox_events SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT e.id FROM outbox_events e \

@@ -49,7 +49,6 @@ use pricewatch_core::report::{ReportError, ReportRules, SignedReport};
 use pricewatch_core::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::db::Backend;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::reporters::Reporter;
@@ -168,20 +167,13 @@ pub async fn ingest(
     let mut attempt = 1;
     let results = loop {
         let mut tx = state.db.write.begin().await?;
-        if backend == Backend::Postgres {
-            // A batch reads and updates at most `max_batch` products and points by key:
-            // index lookups. Joined to a VALUES list, PostgreSQL plans a hash join over a
-            // sequential scan of the whole table whenever the table is small enough to look
-            // cheaper, and then visits every (often dead) row version of products each
-            // batch; in the ingest benchmark that made the database cost twice the raw
-            // inserts. For this transaction only, joins are nested loops.
-            sqlx::query(
-                "SELECT set_config('enable_hashjoin', 'off', true), \
-                 set_config('enable_mergejoin', 'off', true)",
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        // A batch reads and updates at most `max_batch` products and points by key: index
+        // lookups. Joined to a VALUES list, PostgreSQL plans a hash join over a sequential
+        // scan of the whole table whenever the table is small enough to look cheaper, and
+        // then visits every (often dead) row version of products each batch; in the ingest
+        // benchmark that made the database cost twice the raw inserts. For this transaction
+        // only, joins are nested loops.
+        crate::db::planner_off(&mut tx, backend, &["enable_hashjoin", "enable_mergejoin"]).await?;
         let reporters = batch::reporters(&mut tx, backend, &checked).await?;
         if attempt == 1 {
             check_key_limits(state, &checked, &reporters, now)?;

@@ -106,19 +106,20 @@ both_engines!(
         .await
         .unwrap();
 
-        let now = app.clock_now();
-        let mut conn = app.state.db.write.acquire().await.unwrap();
-        let claimed = claim_events(
-            &mut conn,
-            app.state.db.backend,
-            "me",
-            now,
-            Span::minutes(5),
-            10,
-        )
-        .await
-        .unwrap();
-        drop(conn);
+        let claim = || async {
+            let mut conn = app.state.db.write.acquire().await.unwrap();
+            claim_events(
+                &mut conn,
+                app.state.db.backend,
+                "me",
+                app.clock_now(),
+                Span::minutes(5),
+                10,
+            )
+            .await
+            .unwrap()
+        };
+        let claimed = claim().await;
         // The oldest undone event of each product: both products' first prices.
         assert_eq!(claimed.len(), 2, "{claimed:?}");
         let done = done_unwatched(&app.state, "me", &claimed).await.unwrap();
@@ -144,18 +145,7 @@ both_engines!(
 
         // Once the first is done, the unwatched product's refutation is claimed next and
         // stays too; the other worker's event is never touched.
-        let mut conn = app.state.db.write.acquire().await.unwrap();
-        let next = claim_events(
-            &mut conn,
-            app.state.db.backend,
-            "me",
-            now,
-            Span::minutes(5),
-            10,
-        )
-        .await
-        .unwrap();
-        drop(conn);
+        let next = claim().await;
         assert_eq!(next.len(), 1, "{next:?}");
         assert_eq!(next[0].kind, "price_refuted");
         assert!(done_unwatched(&app.state, "me", &next)
