@@ -1044,3 +1044,70 @@ both_engines!(
         assert!(got[1].text().contains("$100.00"), "{}", got[1].text());
     }
 );
+
+/// Finishing a job takes its product's lock before it writes anything else: a verification
+/// and a refresh of one product finishing at once otherwise locked the product and the
+/// pending refresh in opposite orders, and PostgreSQL failed one as a deadlock. Here the test
+/// holds the product while a refresh gives up (robot checks, one attempt allowed): the job
+/// must wait for the product, not be completed under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn finishing_a_job_waits_for_its_product_before_writing_anything() {
+    let shop = shop_selling(vec![product(ASIN, LIST)]).await;
+    shop.set_mode(&ModeUpdate {
+        robot_check: Some(true),
+        ..ModeUpdate::default()
+    });
+    let app = crawling_app(Engine::Postgres, &shop, |c| c.max_attempts = 1).await;
+    let bot = Signer::new(38);
+    app.make_crawler(&bot).await;
+    let res = app
+        .post_reports(vec![bot.report("us", ASIN, Some(LIST), T0)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let product_id = scalar(
+        &app,
+        &format!("SELECT id FROM products WHERE asin = '{ASIN}'"),
+    )
+    .await;
+
+    let mut holder = app.state.db.write.begin().await.unwrap();
+    sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(product_id)
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    // Queued behind the held product (a foreign-key check does not wait for that lock).
+    sqlx::query(
+        "INSERT INTO crawl_jobs (product_id, kind, priority, due_at, created_at) \
+         VALUES ($1, 'refresh', 1, 0, 0)",
+    )
+    .bind(product_id)
+    .execute(&app.state.db.write)
+    .await
+    .unwrap();
+
+    wait_for(
+        &app,
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        Duration::from_secs(15),
+    )
+    .await;
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM crawl_jobs WHERE done_at IS NOT NULL"
+        )
+        .await,
+        0,
+        "the job was completed while its product was held"
+    );
+
+    holder.rollback().await.unwrap();
+    wait_for(
+        &app,
+        "SELECT COUNT(*) FROM crawl_jobs WHERE done_at IS NOT NULL",
+        Duration::from_secs(15),
+    )
+    .await;
+}
