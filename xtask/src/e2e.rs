@@ -27,7 +27,7 @@ pub(crate) fn prepare() -> Result<Prebuilt> {
     let root = sh::root();
     npm_install(&root.join("e2e"))?;
     Ok(Prebuilt {
-        bin_dir: crate::extension::target_dir(&root).join("debug"),
+        bin_dir: sh::target_dir(&root).join("debug"),
         extension: built.dir,
     })
 }

@@ -79,7 +79,7 @@ pub(crate) fn assemble() -> Result<Built> {
 /// that wasm-bindgen emits the very same `.wasm` for both targets (so the optimised
 /// `dist/pkg` module serves both glues).
 fn nomodules_glue(root: &Path) -> Result<String> {
-    let input = target_dir(root)
+    let input = sh::target_dir(root)
         .join(crate::wasm::TARGET)
         .join("wasm-release")
         .join(format!("{STEM}.wasm"));
@@ -119,15 +119,6 @@ fn nomodules_glue(root: &Path) -> Result<String> {
         );
     }
     Ok(glue)
-}
-
-/// cargo's target directory (`CARGO_TARGET_DIR` when set).
-pub(crate) fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {

@@ -16,7 +16,7 @@ pub fn run() -> Result<()> {
         "--bin",
         "pricewatch",
     ])?;
-    let bin = root.join("target/release/pricewatch");
+    let bin = sh::target_dir(&root).join("release/pricewatch");
     let bin = bin.display().to_string();
     // The default database is `pricewatch.db` in the working directory: seed it once.
     if !root.join("pricewatch.db").exists() {

@@ -13,6 +13,20 @@ pub fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// cargo's target directory (`CARGO_TARGET_DIR` when set, relative to the workspace root
+/// when relative): where the builds `xtask` asks cargo for land.
+pub fn target_dir(root: &Path) -> PathBuf {
+    target_dir_from(root, std::env::var_os("CARGO_TARGET_DIR"))
+}
+
+fn target_dir_from(root: &Path, set: Option<std::ffi::OsString>) -> PathBuf {
+    match set.map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
 /// Run `program args...` in `dir` with extra environment, failing with the command line.
 pub fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let line = format!("{program} {}", args.join(" "));
@@ -50,4 +64,23 @@ pub fn output(program: &str, args: &[&str]) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_dir_follows_cargo_target_dir() {
+        let root = Path::new("/repo");
+        assert_eq!(target_dir_from(root, None), Path::new("/repo/target"));
+        assert_eq!(
+            target_dir_from(root, Some("/elsewhere/t".into())),
+            Path::new("/elsewhere/t")
+        );
+        assert_eq!(
+            target_dir_from(root, Some("build/t".into())),
+            Path::new("/repo/build/t")
+        );
+    }
 }

@@ -59,7 +59,7 @@ pub(crate) fn build() -> Result<Package> {
         "--features",
         "panic-hook",
     ])?;
-    let input = target_dir(&root)
+    let input = sh::target_dir(&root)
         .join(TARGET)
         .join("wasm-release")
         .join(format!("{STEM}.wasm"));
@@ -104,15 +104,6 @@ pub(crate) fn build() -> Result<Package> {
         optimized,
         sizes,
     })
-}
-
-/// cargo's target directory (`CARGO_TARGET_DIR` when set).
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 /// The `wasm-bindgen` version `Cargo.lock` resolved must be the one xtask binds with: a
