@@ -210,11 +210,10 @@ async fn latest_crawls(
 ) -> Result<HashMap<i64, CrawlSummary>, sqlx::Error> {
     let mut out = HashMap::new();
     for chunk in report_ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, report_id, created_at, claimed_by, attempts, done_at, result \
              FROM crawl_jobs WHERE report_id IN ({}) ORDER BY id DESC",
-            marks.join(", ")
+            crate::store::numbered_params(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

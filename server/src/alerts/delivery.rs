@@ -312,11 +312,10 @@ async fn load_users(
     ids.sort_unstable();
     ids.dedup();
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, email, role, digest, webhook_url, webhook_secret, created_at FROM users \
              WHERE id IN ({})",
-            placeholders.join(", ")
+            crate::store::numbered_params(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

@@ -398,10 +398,7 @@ pub async fn done_unwatched(
     if ids.is_empty() {
         return Ok(std::collections::HashSet::new());
     }
-    let list = (4..4 + ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::store::numbered_params(4, ids.len());
     let sql = format!(
         "UPDATE outbox_events SET done_at = $1, claimed_by = NULL, claimed_until = NULL \
          WHERE id IN ({list}) AND claimed_by = $2 AND kind = $3 AND done_at IS NULL \

@@ -219,8 +219,10 @@ pub async fn due(
          AND (j.claimed_until IS NULL OR j.claimed_until < $2)",
     );
     if !skip.is_empty() {
-        let marks: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 4)).collect();
-        sql.push_str(&format!(" AND p.marketplace NOT IN ({})", marks.join(", ")));
+        sql.push_str(&format!(
+            " AND p.marketplace NOT IN ({})",
+            super::numbered_params(4, skip.len())
+        ));
     }
     sql.push_str(if kind == VERIFY {
         " ORDER BY j.priority DESC, j.id"

@@ -25,3 +25,24 @@ pub(crate) fn for_update(backend: Backend) -> &'static str {
         Backend::Sqlite => "",
     }
 }
+
+/// `$first, $first+1, …`: `n` numbered parameters for an `IN (...)` list in a statement whose
+/// other parameters are numbered too (both engines read `$n`).
+pub(crate) fn numbered_params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_params;
+
+    #[test]
+    fn numbered_params_count_from_first() {
+        assert_eq!(numbered_params(4, 3), "$4, $5, $6");
+        assert_eq!(numbered_params(1, 1), "$1");
+        assert_eq!(numbered_params(1, 0), "");
+    }
+}
