@@ -218,7 +218,12 @@ impl Batch {
         self.report_ids
             .get(&(reporter, c.nonce_hex.clone()))
             .copied()
-            .ok_or_else(|| refusal(c.index, &ReportError::Replayed))
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "reports[{}] was judged but not written",
+                    c.index
+                ))
+            })
     }
 
     /// Write everything decided so far, in dependency order: reports, then the points they
@@ -230,14 +235,9 @@ impl Batch {
     ) -> Result<(), ApiError> {
         let pending = std::mem::take(&mut self.pending);
         if !pending.reports.is_empty() {
+            // A replay fails this statement, and the batch with it (see `ingest`).
             let written =
                 insert_reports(conn, self.backend, &pending.reports, checked, self.now).await?;
-            for r in &pending.reports {
-                let key = (r.reporter_id, checked[r.at].nonce_hex.clone());
-                if !written.contains_key(&key) {
-                    return Err(refusal(checked[r.at].index, &ReportError::Replayed));
-                }
-            }
             self.report_ids.extend(written);
         }
         let mut placeholders: HashMap<i64, i64> = HashMap::new();

@@ -15,7 +15,8 @@ use crate::store::points::StoredPoint;
 use crate::store::products::{availability_from, Product};
 use crate::store::reporters::Reporter;
 
-const REPORTER_COLUMNS: &str = "id, public_key, kind, created_at, confirmed, refuted, banned";
+const REPORTER_COLUMNS: &str =
+    "id, public_key, kind, created_at, confirmed, refuted, banned, last_report_at";
 
 pub(super) async fn load_reporters(
     conn: &mut AnyConnection,
@@ -41,6 +42,7 @@ pub(super) async fn load_reporters(
                 confirmed: row.try_get("confirmed")?,
                 refuted: row.try_get("refuted")?,
                 banned: row.try_get::<i64, _>("banned")? != 0,
+                last_report_at: row.try_get("last_report_at")?,
             };
             out.insert(r.public_key.clone(), r);
         }
@@ -130,6 +132,13 @@ pub(super) fn is_deadlock(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|code| code == "40P01")
+}
+
+/// Whether a statement failed on a unique index: in a batch, only a report whose key and
+/// nonce are already stored (a replay) can do that.
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }
 
 /// Insert products that were not found; one that another batch inserted meanwhile is left

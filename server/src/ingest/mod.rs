@@ -182,7 +182,7 @@ pub async fn ingest(
             Batch::load(
                 &mut tx,
                 backend,
-                reporters,
+                reporters.clone(),
                 &checked,
                 config.history_len,
                 now,
@@ -196,6 +196,12 @@ pub async fn ingest(
             Ok(results) => {
                 tx.commit().await?;
                 break results;
+            }
+            Err(e) if e.is_database(load::is_unique_violation) => {
+                tx.rollback().await?;
+                return Err(replay_refusal(state, &reporters, &checked)
+                    .await?
+                    .unwrap_or(e));
             }
             Err(e) if attempt < MAX_ATTEMPTS && e.is_database(load::is_deadlock) => {
                 tx.rollback().await?;
@@ -212,6 +218,24 @@ pub async fn ingest(
         crate::metrics::report_judged(r.status);
     }
     Ok(results)
+}
+
+/// The 409 for a batch whose report insert met a key and nonce already stored: the first
+/// such report in batch order, as if reports were checked one by one. It is looked for
+/// only once the insert has failed (replays are rare), after the batch's transaction was
+/// rolled back; `None` when no report of the batch is stored, so the violation was another.
+async fn replay_refusal(
+    state: &AppState,
+    reporters: &HashMap<String, Reporter>,
+    checked: &[Checked],
+) -> Result<Option<ApiError>, ApiError> {
+    let mut conn = state.db.write.acquire().await?;
+    let all: Vec<&Checked> = checked.iter().collect();
+    Ok(
+        load::first_replay(&mut conn, state.db.backend, reporters, &all)
+            .await?
+            .map(|index| refusal(index, &ReportError::Replayed)),
+    )
 }
 
 /// The per-key rate limit, counted per report. Crawler-kind keys are exempt: the crawler

@@ -14,7 +14,7 @@ use super::sql::{list, lock_for_update, param, placeholders, rows_per_statement}
 use super::verify::Checked;
 use crate::db::Backend;
 use crate::store::products::Product;
-use crate::store::reporters::Reporter;
+use crate::store::reporters::{Reporter, LAST_REPORT_RESOLUTION_MS};
 use crate::store::{crawl_jobs, outbox};
 
 fn decision_str(v: &Verdict) -> String {
@@ -24,8 +24,13 @@ fn decision_str(v: &Verdict) -> String {
         .unwrap_or_default()
 }
 
-/// Insert report rows; returns (reporter id, nonce) → id for those written (a replay is
-/// missing).
+/// Insert report rows; returns (reporter id, nonce) → id.
+///
+/// A replay (a key and nonce already stored) fails the statement with a unique violation,
+/// and with it the batch, which ingest then answers with 409 ([`super::load::first_replay`]
+/// names the report). Replays are rare, and without `ON CONFLICT` PostgreSQL inserts each
+/// row once instead of speculatively (a pre-check of the unique index and a second WAL
+/// record per report).
 pub(super) async fn insert_reports(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -39,7 +44,7 @@ pub(super) async fn insert_reports(
         let sql = format!(
             "INSERT INTO reports (reporter_id, product_id, nonce, price, currency, availability, \
              observed_at, received_at, decision, status, suspicion, reasons, client_version, \
-             signature) VALUES {} ON CONFLICT (reporter_id, nonce) DO NOTHING{}",
+             signature) VALUES {}{}",
             placeholders(backend, chunk.len(), COLS),
             returning(backend, " RETURNING id, reporter_id, nonce")
         );
@@ -64,43 +69,28 @@ pub(super) async fn insert_reports(
                 .bind(report.client_version.as_str())
                 .bind(c.signature.as_str());
         }
-        let rows = match backend {
-            Backend::Postgres => q.fetch_all(&mut *conn).await?,
-            Backend::Sqlite => {
-                // The ids this insert takes come after the table's sequence: an id skipped
-                // by a conflict is used up too, so they are consecutive only when nothing
-                // conflicts.
-                let before: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'reports'",
-                )
-                .fetch_one(&mut *conn)
-                .await?;
-                let done = q.execute(&mut *conn).await?;
-                if done.rows_affected() == chunk.len() as u64 {
-                    for (r, id) in chunk.iter().zip(before + 1..) {
-                        out.insert((r.reporter_id, checked[r.at].nonce_hex.clone()), id);
-                    }
-                    continue;
+        match backend {
+            Backend::Postgres => {
+                for row in q.fetch_all(&mut *conn).await? {
+                    out.insert(
+                        (row.try_get("reporter_id")?, row.try_get("nonce")?),
+                        row.try_get("id")?,
+                    );
                 }
-                // A replay was skipped: the rows written are the ones after the sequence.
-                sqlx::query("SELECT id, reporter_id, nonce FROM reports WHERE id > ?")
-                    .bind(before)
-                    .fetch_all(&mut *conn)
-                    .await?
             }
-        };
-        for row in rows {
-            out.insert(
-                (row.try_get("reporter_id")?, row.try_get("nonce")?),
-                row.try_get("id")?,
-            );
+            Backend::Sqlite => {
+                let done = q.execute(&mut *conn).await?;
+                for (r, id) in chunk.iter().zip(written_ids(&mut *conn, &done).await?) {
+                    out.insert((r.reporter_id, checked[r.at].nonce_hex.clone()), id);
+                }
+            }
         }
     }
     Ok(out)
 }
 
 /// `RETURNING ...` on PostgreSQL. On SQLite the ids are worked out instead (see
-/// [`insert_reports`] and [`written_ids`]): the sqlx SQLite driver hands each returned row
+/// [`written_ids`]): the sqlx SQLite driver hands each returned row
 /// from its own thread to the waiting task one at a time, a thread wake-up per row.
 fn returning(backend: Backend, clause: &'static str) -> &'static str {
     match backend {
@@ -282,8 +272,8 @@ pub(super) async fn update_products(
     Ok(())
 }
 
-/// `last_report_at` for the batch's reporters. On PostgreSQL the rows are locked in id
-/// order first: an `UPDATE ... IN (...)` alone locks in scan order, and two batches sharing
+/// `last_report_at` for the batch's reporters whose value is older than
+/// [`LAST_REPORT_RESOLUTION_MS`]. On PostgreSQL the rows are locked in id order first: an `UPDATE ... IN (...)` alone locks in scan order, and two batches sharing
 /// reporters could then wait on each other.
 ///
 /// The lock is `FOR NO KEY UPDATE`, what an `UPDATE` of non-key columns takes anyway: unlike
@@ -295,7 +285,12 @@ pub(super) async fn touch_reporters(
     reporters: &HashMap<String, Reporter>,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let mut ids: Vec<i64> = reporters.values().map(|r| r.id).collect();
+    let stale = now.as_millis() - LAST_REPORT_RESOLUTION_MS;
+    let mut ids: Vec<i64> = reporters
+        .values()
+        .filter(|r| r.last_report_at.is_none_or(|at| at <= stale))
+        .map(|r| r.id)
+        .collect();
     ids.sort_unstable();
     for chunk in ids.chunks(rows_per_statement(1)) {
         if backend == Backend::Postgres && chunk.len() > 1 {

@@ -17,7 +17,15 @@ pub struct Reporter {
     pub confirmed: i64,
     pub refuted: i64,
     pub banned: bool,
+    /// When a batch of its reports last arrived (UTC ms), to within
+    /// [`LAST_REPORT_RESOLUTION_MS`]; `None` before the first.
+    pub last_report_at: Option<i64>,
 }
+
+/// How stale `last_report_at` may be. It tells an admin when a key was last active; kept to
+/// the minute, ingest writes a busy key's row once a minute instead of in every batch (a
+/// row lock and an update that every batch from that key would otherwise queue on).
+pub const LAST_REPORT_RESOLUTION_MS: i64 = 60_000;
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Reporter, sqlx::Error> {
     Ok(Reporter {
@@ -28,10 +36,12 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Reporter, sqlx::Error> {
         confirmed: row.try_get("confirmed")?,
         refuted: row.try_get("refuted")?,
         banned: row.try_get::<i64, _>("banned")? != 0,
+        last_report_at: row.try_get("last_report_at")?,
     })
 }
 
-const COLUMNS: &str = "id, public_key, kind, created_at, confirmed, refuted, banned";
+const COLUMNS: &str =
+    "id, public_key, kind, created_at, confirmed, refuted, banned, last_report_at";
 
 /// Register `key` (idempotent): returns the reporter and whether it was new.
 pub async fn register(

@@ -230,6 +230,73 @@ both_engines!(
 );
 
 both_engines!(
+    a_replay_after_a_held_report_rolls_back_what_the_batch_wrote_before_it,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(17);
+        app.register(&alice).await;
+        let old = alice.report("us", ASIN, Some(1_000), T0);
+        assert_eq!(app.post_reports(vec![old.clone()]).await.status(), 200);
+        let held_before = app
+            .count("SELECT COUNT(*) FROM reports WHERE status = 'held'")
+            .await;
+
+        // A new key's 90% drop is held, which writes the batch so far before the replay's
+        // statement runs; the replay must still undo all of it.
+        let mallory = Signer::new(18);
+        app.register(&mallory).await;
+        let res = app
+            .post_reports(vec![
+                mallory.report("us", ASIN, Some(100), T0 + Span::seconds(1)),
+                old,
+            ])
+            .await;
+        assert_eq!(res.status(), 409);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["field"], "reports[1].report.nonce");
+        assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+        assert_eq!(held_before, 0);
+
+        // Without the replay the same drop is held: the first report did take that path.
+        let res = app
+            .post_reports(vec![mallory.report(
+                "us",
+                ASIN,
+                Some(100),
+                T0 + Span::seconds(2),
+            )])
+            .await;
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["results"][0]["status"], "held", "{body}");
+    }
+);
+
+both_engines!(
+    a_keys_last_report_time_is_kept_to_the_minute,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let alice = Signer::new(19);
+        app.register(&alice).await;
+        let last = || app.count("SELECT COALESCE(last_report_at, 0) FROM reporters");
+        assert_eq!(last().await, 0);
+
+        let post = |at| app.post_reports(vec![alice.report("us", ASIN, Some(1_000), at)]);
+        assert_eq!(post(T0).await.status(), 200);
+        assert_eq!(last().await, T0.as_millis());
+
+        // Within the minute the row is not written again...
+        app.clock.advance(Span::seconds(59));
+        assert_eq!(post(T0 + Span::seconds(59)).await.status(), 200);
+        assert_eq!(last().await, T0.as_millis());
+
+        // ...and once it is a minute old, it is.
+        app.clock.advance(Span::seconds(1));
+        assert_eq!(post(T0 + Span::seconds(60)).await.status(), 200);
+        assert_eq!(last().await, T0.as_millis() + 60_000);
+    }
+);
+
+both_engines!(
     a_report_in_the_wrong_currency_is_refused,
     |engine: Engine| async move {
         let app = spawn_app(engine).await;
