@@ -16,10 +16,13 @@ DROP INDEX IF EXISTS outbox_events_pending;
 -- columns no index names) to stay on the page, without new entries in every index.
 ALTER TABLE outbox_events SET (fillfactor = 70);
 
--- The foreign keys of reports were checked for every report, a look-up (and a key-share
--- lock) in products and in reporters per row: two thirds of the report insert's time. Ingest
--- writes a report only for a product it holds locked and a reporter it read, in the same
+-- The foreign keys of the rows ingest writes were checked for every row, a look-up (and a
+-- key-share lock) in products, and for reports in reporters too: for reports, two thirds of
+-- their insert's time. Every writer of these rows (ingest, consensus, crawl and admin
+-- verdicts) writes them for a product it holds locked and a reporter it read, in the same
 -- transaction, and products and reporters are never deleted. (SQLite keeps them: it cannot
 -- drop a constraint without rebuilding the table.)
 ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_reporter_id_fkey;
 ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_product_id_fkey;
+ALTER TABLE price_points DROP CONSTRAINT IF EXISTS price_points_product_id_fkey;
+ALTER TABLE outbox_events DROP CONSTRAINT IF EXISTS outbox_events_product_id_fkey;
