@@ -415,6 +415,47 @@ pub async fn done_unwatched(
     Ok(q.fetch_all(&state.db.write).await?.into_iter().collect())
 }
 
+/// Mark done, in one statement and without claiming them, up to `limit` of the oldest price
+/// changes no worker holds whose products nobody subscribes to; returns how many.
+///
+/// [`done_unwatched`] spares such events a transaction each, but only once they are claimed,
+/// and the claim (an update, and a look for an older undone event of the product) cost
+/// twice what marking them done does: in the ingest benchmark, with a price change for one
+/// report in seven, claims were about a tenth of the database's time. They can be done
+/// out of their product's order: with no subscription there is nothing to send, whatever
+/// the order (a subscription not committed yet is not seen, as it would not be by matching).
+pub async fn done_unwatched_unclaimed(
+    state: &AppState,
+    now: Timestamp,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let backend = state.db.backend;
+    let skip_locked = match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let mut tx = state.db.write.begin().await?;
+    // The claim's plan: undone events in id order from their partial index (see
+    // `worker::claim_events`).
+    crate::db::planner_off(&mut tx, backend, &["enable_sort", "enable_bitmapscan"]).await?;
+    let done = sqlx::query(&format!(
+        "UPDATE outbox_events SET done_at = $1 \
+         WHERE id IN (SELECT e.id FROM outbox_events e \
+            WHERE e.done_at IS NULL AND e.kind = $2 \
+            AND (e.claimed_until IS NULL OR e.claimed_until < $1) \
+            AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.product_id = e.product_id) \
+            ORDER BY e.id LIMIT $3{skip_locked})"
+    ))
+    .bind(now.as_millis())
+    .bind(crate::store::outbox::PRICE_CHANGED)
+    .bind(limit)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(done)
+}
+
 /// Mark an event that keeps failing as done, so its product's later events can go on.
 pub async fn set_aside(state: &AppState, worker: &str, event_id: i64) -> anyhow::Result<()> {
     sqlx::query(

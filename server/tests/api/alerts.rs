@@ -163,6 +163,82 @@ both_engines!(
 );
 
 both_engines!(
+    unclaimed_price_changes_of_unwatched_products_are_done_without_a_claim,
+    |engine: Engine| async move {
+        use pricewatch_server::alerts::matching::done_unwatched_unclaimed;
+        let (app, sink) = app_with_sink_and(engine, |s| s.alerts.worker_enabled = false).await;
+        let bot = trusted_bot(&app, 76).await;
+        let token = sign_in(&app, &sink, "watcher@example.org").await;
+        subscribe(&app, &token, threshold(9_000)).await;
+        observe(&app, &bot, ASIN, Some(10_000)).await;
+        for asin in ["B0UNWATCH1", "B0UNWATCH2", "B0UNWATCH3"] {
+            observe(&app, &bot, asin, Some(10_000)).await;
+        }
+        let product = |asin: &str| format!("(SELECT id FROM products WHERE asin = '{asin}')");
+        // Another worker holds one unwatched product's event, and one event is a
+        // refutation: neither is this step's to finish.
+        sqlx::query(&format!(
+            "UPDATE outbox_events SET claimed_by = 'other', claimed_until = $1 \
+             WHERE product_id = {}",
+            product("B0UNWATCH3")
+        ))
+        .bind(i64::MAX)
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO outbox_events (kind, product_id, payload, created_at) \
+             VALUES ('price_refuted', {}, '{{}}', 0)",
+            product("B0UNWATCH1")
+        ))
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+        let undone = "SELECT COUNT(*) FROM outbox_events WHERE done_at IS NULL";
+        assert_eq!(app.count(undone).await, 5);
+        let done_now = |limit| done_unwatched_unclaimed(&app.state, app.clock_now(), limit);
+
+        // Oldest first, and no more than the limit.
+        assert_eq!(done_now(1).await.unwrap(), 1);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM outbox_events WHERE done_at IS NOT NULL AND product_id = {}",
+                product("B0UNWATCH1")
+            ))
+            .await,
+            1
+        );
+        assert_eq!(done_now(10).await.unwrap(), 1);
+        assert_eq!(done_now(10).await.unwrap(), 0);
+
+        // Left: the watched product's change, the refutation and the other worker's event,
+        // and this step claimed none of them.
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM outbox_events WHERE done_at IS NULL AND (kind = 'price_refuted' \
+                 OR claimed_by = 'other' OR product_id = {})",
+                product(ASIN)
+            ))
+            .await,
+            3
+        );
+        assert_eq!(app.count(undone).await, 3);
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM outbox_events WHERE claimed_by IS NOT NULL AND claimed_by <> 'other'")
+                .await,
+            0
+        );
+
+        // Once the other worker's lease has run out, its event is done too.
+        sqlx::query("UPDATE outbox_events SET claimed_until = 0 WHERE claimed_by = 'other'")
+            .execute(&app.state.db.write)
+            .await
+            .unwrap();
+        assert_eq!(done_now(10).await.unwrap(), 1);
+    }
+);
+
+both_engines!(
     one_drop_stores_its_alert_text_once_and_each_subscriber_reads_their_own,
     |engine: Engine| async move {
         let (app, sink) = app_with_sink(engine).await;
