@@ -122,9 +122,8 @@ async fn events_loop(state: AppState, worker: Arc<str>, mut stop: watch::Receive
                 // Woken by ingest: let the events of the batches arriving meanwhile gather,
                 // so that one round takes them all. Every round has a fixed cost (a claim
                 // that finds the queue empty, the wake and digest checks, transactions and
-                // commits), and at ingest rates a round per batch made that cost the
-                // worker's (and a sixth of the database's) time. A price drop waits
-                // `GATHER` longer for its email.
+                // commits), and under load ingest wakes the worker once per batch, a few
+                // hundred times a second. A price drop waits `GATHER` longer for its email.
                 tokio::select! {
                     _ = stop.changed() => return,
                     () = tokio::time::sleep(GATHER) => {}

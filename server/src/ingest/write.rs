@@ -90,8 +90,8 @@ pub(super) async fn insert_reports(
 }
 
 /// `RETURNING ...` on PostgreSQL. On SQLite the ids are worked out instead (see
-/// [`written_ids`]): the sqlx SQLite driver hands each returned row
-/// from its own thread to the waiting task one at a time, a thread wake-up per row.
+/// [`written_ids`]): the sqlx SQLite driver hands each returned row from its own thread to
+/// the waiting task one at a time, a thread wake-up per row.
 fn returning(backend: Backend, clause: &'static str) -> &'static str {
     match backend {
         Backend::Postgres => clause,
@@ -273,8 +273,9 @@ pub(super) async fn update_products(
 }
 
 /// `last_report_at` for the batch's reporters whose value is older than
-/// [`LAST_REPORT_RESOLUTION_MS`]. On PostgreSQL the rows are locked in id order first: an `UPDATE ... IN (...)` alone locks in scan order, and two batches sharing
-/// reporters could then wait on each other.
+/// [`LAST_REPORT_RESOLUTION_MS`]. On PostgreSQL the rows are locked in id order first: an
+/// `UPDATE ... IN (...)` alone locks in scan order, and two batches sharing reporters could
+/// then wait on each other.
 ///
 /// The lock is `FOR NO KEY UPDATE`, what an `UPDATE` of non-key columns takes anyway: unlike
 /// `FOR UPDATE` it does not conflict with the key-share locks other transactions hold on a
