@@ -143,8 +143,9 @@ fn render(ingest: &[Value], history: &[Value]) -> String {
          migration 0009's data step does (`store::price_runs`; time and packed size per point \
          in their own column; the points are evenly spaced, so the delta-of-delta encoding \
          takes its best case, ~6 bytes a point). Cold is the first request per product \
-         version (points read from the packed runs and aggregated by core); warm is the \
-         answer cached per ETag.\n"
+         version (points read from the packed runs and aggregated by core), after 16 other \
+         products were asked for at once to open the server's database connections (as in \
+         a server in service; they are not counted); warm is the answer cached per ETag.\n"
     );
     let _ = writeln!(
         out,
