@@ -27,9 +27,7 @@ mod tests;
 
 pub use aggregate::{Bucket, BucketValue, Ohlc};
 pub use chart::{Chart, ChartError, ChartQuery, HistoryConfig, HistoryError, PriceHistory};
-pub use point::{
-    store, AcceptedObservation, PricePoint, PricePointId, StoreDecision, LAST_SEEN_RESOLUTION,
-};
+pub use point::{store, AcceptedObservation, PricePoint, PricePointId, StoreDecision};
 pub use query::{Granularity, Period, UnknownGranularity, UnknownPeriod};
 pub use stats::{PriceAt, Stats};
 pub use timeline::GapReason;

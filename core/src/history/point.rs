@@ -4,22 +4,12 @@
 //! Storing changes rather than every crawl keeps a product that never changes at one row, and
 //! `last_seen_at` still says how fresh that row is, which the charts use to tell a stable
 //! price from one nobody has looked at for weeks.
-//!
-//! `last_seen_at` is kept to within [`LAST_SEEN_RESOLUTION`]: a confirmation less than that
-//! after it is [`StoreDecision::Covered`] and writes nothing. A product many shoppers look at
-//! is confirmed many times a minute; moving the point (and the product's version) on each
-//! would rewrite two rows per report to change what no chart or rule can tell apart.
 
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 use crate::observation::Availability;
-use crate::time::{Span, Timestamp};
-
-/// How far behind the latest identical observation a point's `last_seen_at` may be. Charts
-/// draw it at hourly granularity at the finest but raw, where a minute is below a pixel; the
-/// judge weighs points by how long they held, in hours and days.
-pub const LAST_SEEN_RESOLUTION: Span = Span::minutes(1);
+use crate::time::Timestamp;
 
 /// The database id of a stored price point. Alerts are deduplicated on
 /// (subscription, price point) and corrections find the alerts sent on a point by it.
@@ -36,9 +26,8 @@ pub struct PricePoint {
     pub availability: Availability,
     /// The first accepted observation of this price and availability.
     pub first_seen_at: Timestamp,
-    /// The latest accepted observation that still showed them, to within
-    /// [`LAST_SEEN_RESOLUTION`]; moves forward on identical observations, so it says how
-    /// fresh the point is.
+    /// The latest accepted observation that still showed them; moves forward on every
+    /// identical observation, so it says how fresh the point is.
     pub last_seen_at: Timestamp,
 }
 
@@ -65,16 +54,11 @@ pub struct AcceptedObservation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum StoreDecision {
-    /// Same price and availability as the last point, at least [`LAST_SEEN_RESOLUTION`]
-    /// after its `last_seen_at`: move that forward.
+    /// Same price and availability as the last point: move its `last_seen_at` forward.
     Extend {
         /// The observation's time, the point's new `last_seen_at`.
         last_seen_at: Timestamp,
     },
-    /// Same price and availability as the last point, less than [`LAST_SEEN_RESOLUTION`]
-    /// after its `last_seen_at`: the point already says so, and nothing is written. (The
-    /// report that said it is still stored, and counts as a confirmation.)
-    Covered,
     /// A change: insert this point (and emit the "price changed" event in the same
     /// transaction).
     NewPoint(PricePoint),
@@ -102,12 +86,8 @@ pub fn store(last: Option<&PricePoint>, observation: &AcceptedObservation) -> St
         return StoreDecision::Stale;
     }
     if last.price == observation.price && last.availability == observation.availability {
-        if observation.observed_at - last.last_seen_at < LAST_SEEN_RESOLUTION {
-            StoreDecision::Covered
-        } else {
-            StoreDecision::Extend {
-                last_seen_at: observation.observed_at,
-            }
+        StoreDecision::Extend {
+            last_seen_at: observation.observed_at,
         }
     } else {
         new_point()
@@ -157,24 +137,12 @@ mod tests {
                 StoreDecision::NewPoint(point(usd(1999), Availability::InStock, 300, 300)),
             ),
             (
-                "the same price and availability a minute later extends the point",
+                "the same price and availability extends the point",
                 Some(last),
-                seen(usd(1999), Availability::InStock, 60_200),
+                seen(usd(1999), Availability::InStock, 300),
                 StoreDecision::Extend {
-                    last_seen_at: Timestamp(60_200),
+                    last_seen_at: Timestamp(300),
                 },
-            ),
-            (
-                "the same price and availability within the minute is covered",
-                Some(last),
-                seen(usd(1999), Availability::InStock, 60_199),
-                StoreDecision::Covered,
-            ),
-            (
-                "a change within the minute is still a new point",
-                Some(last),
-                seen(usd(1998), Availability::InStock, 201),
-                StoreDecision::NewPoint(point(usd(1998), Availability::InStock, 201, 201)),
             ),
             (
                 "a new price is a new point",
@@ -238,7 +206,7 @@ mod tests {
     proptest! {
         #[test]
         fn applying_the_rule_keeps_points_ordered_and_adjacent_points_different(
-            steps in proptest::collection::vec((0_i64..5, 0_usize..3, -10_000_i64..100_000), 1..200)
+            steps in proptest::collection::vec((0_i64..5, 0_usize..3, -10_i64..100), 1..200)
         ) {
             let avail = [Availability::InStock, Availability::OutOfStock, Availability::Unknown];
             let mut points: Vec<PricePoint> = Vec::new();
@@ -253,12 +221,6 @@ mod tests {
                             prop_assert!(last_seen_at > last.last_seen_at);
                             last.last_seen_at = last_seen_at;
                         }
-                    }
-                    StoreDecision::Covered => {
-                        let last = points.last();
-                        prop_assert!(last.is_some_and(|l| obs.observed_at > l.last_seen_at
-                            && obs.observed_at - l.last_seen_at < LAST_SEEN_RESOLUTION
-                            && (l.price, l.availability) == (obs.price, obs.availability)));
                     }
                     StoreDecision::Stale => {
                         prop_assert!(points.last().is_some_and(|l| obs.observed_at <= l.last_seen_at));

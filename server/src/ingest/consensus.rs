@@ -67,9 +67,7 @@ pub(crate) async fn apply(
             product.current_point_id = Some(point_id);
             Ok(Some(point_id))
         }
-        // The last point already shows it, to within the resolution of `last_seen_at`.
-        (StoreDecision::Covered, Some(last)) => Ok(Some(last.id)),
-        // Stale, or an extension or confirmation with no point (cannot happen: both need one).
+        // Stale, or an extension with no point to extend (cannot happen: Extend needs one).
         _ => Ok(None),
     }
 }

@@ -128,9 +128,7 @@ impl Batch {
                 slot.product.updated_at = now.as_millis();
                 slot.dirty = true;
             }
-            // Covered: the last point already says so, to within `LAST_SEEN_RESOLUTION`; the
-            // report row is all this report writes, and the product stays as it is.
-            Some(StoreDecision::Covered | StoreDecision::Stale) | None => {}
+            Some(StoreDecision::Stale) | None => {}
         }
         if decision.needs_verification() {
             let priority = verdict.suspicion * (1.0 + slot.product.subscribers as f64);

@@ -146,7 +146,7 @@ async fn observe(app: &TestApp, price: Option<i64>, availability: Availability, 
                 .unwrap();
             products::touch(&mut tx, p.id, at).await.unwrap();
         }
-        StoreDecision::Covered | StoreDecision::Stale => {}
+        StoreDecision::Stale => {}
     }
     tx.commit().await.unwrap();
 }

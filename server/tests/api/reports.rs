@@ -71,54 +71,6 @@ both_engines!(
 );
 
 both_engines!(
-    a_confirmation_within_the_minute_writes_only_its_report,
-    |engine: Engine| async move {
-        let app = spawn_app(engine).await;
-        let bot = Signer::new(20);
-        app.make_crawler(&bot).await;
-        let post = |at| app.post_reports(vec![bot.report("de", ASIN, Some(1_999), at)]);
-        assert_eq!(post(T0).await.status(), 200);
-        let version = || app.count("SELECT version FROM products");
-        let (v0, etag0) = (version().await, etag(&app).await);
-
-        // 59.999 s after the point was last seen: the point already says so.
-        let res = post(T0 + Span::millis(59_999)).await;
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["results"][0]["status"], "accepted", "{body}");
-        assert_eq!(
-            app.count("SELECT COUNT(*) FROM reports WHERE status = 'published'")
-                .await,
-            2
-        );
-        assert_eq!(
-            app.count("SELECT last_seen_at FROM price_points").await,
-            T0.as_millis()
-        );
-        assert_eq!(version().await, v0, "the product is not rewritten");
-        assert_eq!(etag(&app).await, etag0, "cached charts stay valid");
-
-        // A minute after it, the point moves forward.
-        assert_eq!(post(T0 + Span::minutes(1)).await.status(), 200);
-        assert_eq!(
-            app.count("SELECT last_seen_at FROM price_points").await,
-            (T0 + Span::minutes(1)).as_millis()
-        );
-        assert!(version().await > v0);
-        assert_ne!(etag(&app).await, etag0);
-        assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 1);
-    }
-);
-
-/// The ETag of the product's history.
-async fn etag(app: &crate::support::TestApp) -> String {
-    let res = app
-        .get(&format!("/api/products/de/{ASIN}/history?period=30d"))
-        .await;
-    assert_eq!(res.status(), 200);
-    res.headers()["etag"].to_str().unwrap().to_owned()
-}
-
-both_engines!(
     a_trusted_five_percent_drop_is_accepted_at_once,
     |engine: Engine| async move {
         let app = spawn_app(engine).await;
