@@ -7,6 +7,7 @@ use pricewatch_core::judge::{self, AcceptedPoint, Decision, JudgeConfig, Product
 use super::batch::{product_key, Batch, PendingPoint, PendingReport};
 use super::verify::Checked;
 use super::RECENT_POINTS;
+use crate::routes::products::ETAG_MINUTE_MS;
 use crate::store::points::StoredPoint;
 use crate::store::reports::{self, status};
 
@@ -98,9 +99,16 @@ impl Batch {
                     } else {
                         self.pending.extends.insert(id, last_seen_at.as_millis());
                     }
-                    slot.product.version += 1;
-                    slot.product.updated_at = now.as_millis();
-                    slot.dirty = true;
+                    // The point is exact; the product's version, which keys ETags and cached
+                    // answers, is bumped for a confirmation only once a minute. Those keys
+                    // hold the minute too, so an answer made before this confirmation lives
+                    // less than a minute either way, and most confirmations of a product
+                    // someone is looking at leave its row alone. Changes always bump it.
+                    if now.as_millis() - slot.product.updated_at >= ETAG_MINUTE_MS {
+                        slot.product.version += 1;
+                        slot.product.updated_at = now.as_millis();
+                        slot.dirty = true;
+                    }
                 }
             }
             Some(StoreDecision::NewPoint(point)) => {

@@ -107,13 +107,16 @@ async fn history_of(
     })
 }
 
+/// How long an ETag (and the answer cached under it) lives at most: it names the minute.
+pub const ETAG_MINUTE_MS: i64 = 60_000;
+
 /// `W/"<product id>-<version>-<minute>[-<variant>]"`.
 fn etag(product: &products::Product, now: Timestamp, variant: &str) -> String {
     format!(
         "W/\"{}-{}-{}{variant}\"",
         product.id,
         product.version,
-        now.as_millis().div_euclid(60_000)
+        now.as_millis().div_euclid(ETAG_MINUTE_MS)
     )
 }
 

@@ -71,6 +71,57 @@ both_engines!(
 );
 
 both_engines!(
+    a_confirmation_moves_the_point_and_the_version_only_once_a_minute,
+    |engine: Engine| async move {
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(20);
+        app.make_crawler(&bot).await;
+        let post = |at| app.post_reports(vec![bot.report("de", ASIN, Some(1_999), at)]);
+        assert_eq!(post(T0).await.status(), 200);
+        let version = || app.count("SELECT version FROM products");
+        let last_seen = || app.count("SELECT last_seen_at FROM price_points");
+        let (v0, etag0) = (version().await, etag(&app).await);
+
+        // 30 s later: the point says so at once, the product row is left alone, and the
+        // answers cached for this minute stay valid.
+        app.clock.advance(Span::seconds(30));
+        assert_eq!(post(T0 + Span::seconds(30)).await.status(), 200);
+        assert_eq!(last_seen().await, (T0 + Span::seconds(30)).as_millis());
+        assert_eq!(version().await, v0);
+        assert_eq!(etag(&app).await, etag0);
+
+        // A minute after the product was last written, the version moves too.
+        app.clock.advance(Span::seconds(30));
+        assert_eq!(post(T0 + Span::minutes(1)).await.status(), 200);
+        assert_eq!(last_seen().await, (T0 + Span::minutes(1)).as_millis());
+        assert_eq!(version().await, v0 + 1);
+
+        // A change moves it at once, whatever the minute.
+        app.clock.advance(Span::seconds(1));
+        let res = app
+            .post_reports(vec![bot.report(
+                "de",
+                ASIN,
+                Some(1_899),
+                T0 + Span::seconds(61),
+            )])
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(version().await, v0 + 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 2);
+    }
+);
+
+/// The ETag of the product's history.
+async fn etag(app: &crate::support::TestApp) -> String {
+    let res = app
+        .get(&format!("/api/products/de/{ASIN}/history?period=30d"))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+both_engines!(
     a_trusted_five_percent_drop_is_accepted_at_once,
     |engine: Engine| async move {
         let app = spawn_app(engine).await;
