@@ -1,8 +1,9 @@
 //! Rendered product and chart answers, per replica, keyed by product and ETag.
 //!
-//! The ETag holds the product's version, which every change bumps in its own transaction,
-//! so a cached answer can never outlive the data it was made from; the minute in the ETag
-//! bounds how long a chart's "now" edge can lag.
+//! The ETag holds the product's version, which every change of price or availability bumps
+//! in its own transaction, so a cached answer never outlives a price change; the minute in
+//! the ETag bounds how long a chart's "now" edge, and a confirmed point's last sighting
+//! (confirmations bump the version at most once a minute), can lag.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

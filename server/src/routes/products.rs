@@ -2,8 +2,9 @@
 //! `GET /api/products/{marketplace}/{asin}` and `.../history?period=&granularity=`.
 //!
 //! Both carry an ETag made of the product's version (bumped in the same transaction as every
-//! change) and the minute, so a price change is visible to every reader at once while
-//! unchanged answers are `304 Not Modified`. Charts are cached per replica under the same key.
+//! change, and at most once a minute for confirmations) and the minute, so a price change is
+//! visible to every reader at once while unchanged answers are `304 Not Modified`. Charts
+//! are cached per replica under the same key.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
