@@ -430,10 +430,7 @@ pub async fn done_unwatched_unclaimed(
     limit: i64,
 ) -> Result<u64, sqlx::Error> {
     let backend = state.db.backend;
-    let skip_locked = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let skip_locked = crate::store::skip_locked(backend);
     let mut tx = state.db.write.begin().await?;
     // The claim's plan: undone events in id order from their partial index (see
     // `worker::claim_events`).

@@ -208,10 +208,7 @@ pub async fn claim_events(
     lease: Span,
     limit: i64,
 ) -> Result<Vec<ClaimedEvent>, sqlx::Error> {
-    let skip_locked = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let skip_locked = crate::store::skip_locked(backend);
     let mut tx = conn.begin().await?;
     // Read the undone events in id order from their partial index (migration 0010) and stop
     // after `limit`. Without statistics on the table (a new database, or autovacuum off)

@@ -13,10 +13,7 @@ use super::RECENT_POINTS;
 use crate::db::Backend;
 use crate::store::points::StoredPoint;
 use crate::store::products::{availability_from, Product};
-use crate::store::reporters::Reporter;
-
-const REPORTER_COLUMNS: &str =
-    "id, public_key, kind, created_at, confirmed, refuted, banned, last_report_at";
+use crate::store::reporters::{self, Reporter};
 
 pub(super) async fn load_reporters(
     conn: &mut AnyConnection,
@@ -26,7 +23,8 @@ pub(super) async fn load_reporters(
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(rows_per_statement(1)) {
         let sql = format!(
-            "SELECT {REPORTER_COLUMNS} FROM reporters WHERE public_key IN ({})",
+            "SELECT {} FROM reporters WHERE public_key IN ({})",
+            reporters::COLUMNS,
             list(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
@@ -34,16 +32,7 @@ pub(super) async fn load_reporters(
             q = q.bind(*k);
         }
         for row in q.fetch_all(&mut *conn).await? {
-            let r = Reporter {
-                id: row.try_get("id")?,
-                public_key: row.try_get("public_key")?,
-                kind: row.try_get("kind")?,
-                created_at: row.try_get("created_at")?,
-                confirmed: row.try_get("confirmed")?,
-                refuted: row.try_get("refuted")?,
-                banned: row.try_get::<i64, _>("banned")? != 0,
-                last_report_at: row.try_get("last_report_at")?,
-            };
+            let r = reporters::from_row(&row)?;
             out.insert(r.public_key.clone(), r);
         }
     }

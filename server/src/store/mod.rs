@@ -26,6 +26,15 @@ pub(crate) fn for_update(backend: Backend) -> &'static str {
     }
 }
 
+/// A work-queue claim's row locks: PostgreSQL skips rows another replica is claiming
+/// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time already.
+pub(crate) fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
 /// `$first, $first+1, …`: `n` numbered parameters for an `IN (...)` list in a statement whose
 /// other parameters are numbered too (both engines read `$n`).
 pub(crate) fn numbered_params(first: usize, n: usize) -> String {

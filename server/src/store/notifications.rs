@@ -341,10 +341,7 @@ pub async fn claim_due(
     lease: Span,
     limit: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    let skip_locked = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let skip_locked = crate::store::skip_locked(backend);
     let rows = sqlx::query(&format!(
         "UPDATE notifications SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' \

@@ -27,7 +27,8 @@ pub struct Reporter {
 /// row lock and an update that every batch from that key would otherwise queue on).
 pub const LAST_REPORT_RESOLUTION_MS: i64 = 60_000;
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Reporter, sqlx::Error> {
+/// A reporter from a row with [`COLUMNS`].
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Reporter, sqlx::Error> {
     Ok(Reporter {
         id: row.try_get("id")?,
         public_key: row.try_get("public_key")?,
@@ -40,7 +41,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Reporter, sqlx::Error> {
     })
 }
 
-const COLUMNS: &str =
+/// The columns [`from_row`] reads.
+pub(crate) const COLUMNS: &str =
     "id, public_key, kind, created_at, confirmed, refuted, banned, last_report_at";
 
 /// Register `key` (idempotent): returns the reporter and whether it was new.
