@@ -1,6 +1,8 @@
 //! Corrections: when a verification refutes a published price that alerted people, each of
 //! them is told (by the channels the alert reached), alerts not yet sent are withdrawn, and
 //! every affected subscription's state is restored by core's rules so the real drop alerts.
+//! An alert a delivery task holds may already be with the mail server: it is told about too,
+//! and its correction waits until the holder records the send.
 //!
 //! The crawler records a refutation with a `price_refuted` outbox event; the alert worker
 //! takes it in the product's event order and calls [`send_for_refuted_point`] in the
@@ -42,6 +44,8 @@ struct Sent {
     reached: Vec<&'static str>,
     /// Rows not sent yet.
     unsent: Vec<i64>,
+    /// Rows a delivery task holds right now: they may reach the user any moment.
+    in_flight: Vec<i64>,
 }
 
 /// Correct every alert sent on the refuted point `refuted`, given the real observation
@@ -61,7 +65,7 @@ pub async fn send_for_refuted_point(
     // alert rows keep no index of their own on the point (migration 0005).
     let rows = sqlx::query(&format!(
         "SELECT n.id, n.user_id, n.subscription_id, n.product_id, n.channel, n.status, \
-         {} AS content FROM subscriptions s JOIN notifications n ON n.subscription_id = s.id {} \
+         n.claimed_until, {} AS content FROM subscriptions s JOIN notifications n ON n.subscription_id = s.id {} \
          WHERE s.product_id = $3 AND n.price_point_id = $1 AND n.kind = $2 \
          AND n.product_id = $3 ORDER BY n.id",
         notifications::CONTENT_SQL,
@@ -89,14 +93,20 @@ pub async fn send_for_refuted_point(
             }
         }
         let row_status: String = r.try_get("status")?;
-        let row_channel: String = r.try_get("channel")?;
+        let row_channel = if r.try_get::<String, _>("channel")? == channel::WEBHOOK {
+            channel::WEBHOOK
+        } else {
+            channel::EMAIL
+        };
+        let claimed_until: Option<i64> = r.try_get("claimed_until")?;
+        let held = claimed_until.is_some_and(|until| until >= now.as_millis());
         match row_status.as_str() {
-            status::SENT | status::IN_DIGEST => {
-                entry.reached.push(if row_channel == channel::WEBHOOK {
-                    channel::WEBHOOK
-                } else {
-                    channel::EMAIL
-                })
+            status::SENT | status::IN_DIGEST => entry.reached.push(row_channel),
+            // Claimed by a delivery task that may have handed it to the mail server already
+            // and not yet marked it sent: it counts as reached, so its user is corrected.
+            status::PENDING if held => {
+                entry.reached.push(row_channel);
+                entry.in_flight.push(r.try_get("id")?);
             }
             status::PENDING | status::AWAITING_DIGEST => entry.unsent.push(r.try_get("id")?),
             _ => {}
@@ -129,6 +139,18 @@ pub async fn send_for_refuted_point(
                 .execute(&mut *conn)
                 .await?;
             summary.withdrawn += 1;
+        }
+        // Cancelled with its claim kept: the holder's `mark_sent` still records the send (as
+        // sent), while a failed attempt leaves it cancelled instead of queueing a retry. The
+        // delivery claim holds the correction back until this claim is settled or expires
+        // (`notifications::claim_due`), so the correction never arrives first.
+        for id in &sent.in_flight {
+            sqlx::query("UPDATE notifications SET status = $1 WHERE id = $2 AND status = $3")
+                .bind(status::CANCELLED)
+                .bind(id)
+                .bind(status::PENDING)
+                .execute(&mut *conn)
+                .await?;
         }
         if let Some(mut row) = subscriptions::get_locked(conn, backend, subscription_id).await? {
             row.state = correction::restore_state(&row.state, &refutation, &c);

@@ -342,11 +342,18 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     let skip_locked = crate::store::skip_locked(backend);
+    // A correction waits while a delivery task still holds the alert it corrects (see
+    // `alerts::corrections`): sent at once, it could reach the user before the alert. The
+    // look goes through the dedupe key, and only for corrections.
     let rows = sqlx::query(&format!(
         "UPDATE notifications SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' \
-            AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
-            ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
+         WHERE id IN (SELECT n.id FROM notifications n WHERE n.status = 'pending' \
+            AND n.next_attempt_at <= $3 AND (n.claimed_until IS NULL OR n.claimed_until < $3) \
+            AND (n.kind <> $5 OR NOT EXISTS (SELECT 1 FROM notifications a \
+                WHERE a.subscription_id = n.subscription_id \
+                AND a.price_point_id = n.price_point_id AND a.kind = $6 \
+                AND a.claimed_until >= $3)) \
+            ORDER BY n.next_attempt_at, n.id LIMIT $4{skip_locked}) \
          RETURNING id, user_id, subscription_id, product_id, price_point_id, kind, channel, \
             content, content_id, attempts"
     ))
@@ -354,6 +361,8 @@ pub async fn claim_due(
     .bind((now + lease).as_millis())
     .bind(now.as_millis())
     .bind(limit)
+    .bind(kind::CORRECTION)
+    .bind(kind::ALERT)
     .fetch_all(&mut *conn)
     .await?;
     // A batch holds a few alert decisions' rows at most: each shared text is read once.

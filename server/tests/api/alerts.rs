@@ -843,34 +843,7 @@ both_engines!(
         ))
         .await;
 
-        let db = pricewatch_server::db::Db::connect(&app.database_url)
-            .await
-            .unwrap();
-        let mut tx = db.write.begin().await.unwrap();
-        // Write first: on SQLite that takes the write lock at once (waiting for the server's
-        // worker if need be) instead of failing to upgrade a read lock later.
-        sqlx::query("UPDATE products SET version = version WHERE id = $1")
-            .bind(product_id)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        let summary = pricewatch_server::alerts::corrections::send_for_refuted_point(
-            &mut tx,
-            db.backend,
-            &pricewatch_server::alerts::AlertSettings::default(),
-            product_id,
-            PricePointId(fake_point),
-            PriceEvent {
-                point: PricePointId(real_point),
-                price: Some(Money::new(9_900, Currency::Usd)),
-                availability: Availability::InStock,
-                at: app.clock_now(),
-            },
-            app.clock_now(),
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let summary = refute(&app, product_id, fake_point, real_point, 9_900).await;
 
         assert_eq!(summary.queued, 1);
         assert_eq!(summary.restored, 1);
@@ -894,6 +867,166 @@ both_engines!(
         observe(&app, &bot, ASIN, Some(8_900)).await;
         let got = wait_alerts(&sink, "fooled@example.org", 3).await;
         assert!(got[2].subject().contains("$89.00"), "{}", got[2].subject());
+    }
+);
+
+/// Call the crawler's correction step for the refuted point `fake_point`, whose truth
+/// `real_price` is stored as `real_point`, in a transaction of its own.
+async fn refute(
+    app: &TestApp,
+    product_id: i64,
+    fake_point: i64,
+    real_point: i64,
+    real_price: i64,
+) -> pricewatch_server::alerts::corrections::CorrectionSummary {
+    let db = pricewatch_server::db::Db::connect(&app.database_url)
+        .await
+        .unwrap();
+    let mut tx = db.write.begin().await.unwrap();
+    // Write first: on SQLite that takes the write lock at once (waiting for the server's
+    // worker if need be) instead of failing to upgrade a read lock later.
+    sqlx::query("UPDATE products SET version = version WHERE id = $1")
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let summary = pricewatch_server::alerts::corrections::send_for_refuted_point(
+        &mut tx,
+        db.backend,
+        &pricewatch_server::alerts::AlertSettings::default(),
+        product_id,
+        PricePointId(fake_point),
+        PriceEvent {
+            point: PricePointId(real_point),
+            price: Some(Money::new(real_price, Currency::Usd)),
+            availability: Availability::InStock,
+            at: app.clock_now(),
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    summary
+}
+
+/// An alert on a price about to be refuted, caught between the mail server taking it and its
+/// delivery task marking it sent: another replica ("replica-b") holds its claim. Returns the
+/// alert row's id and the correction step's summary, run while it is in flight.
+async fn refute_an_alert_in_flight(
+    app: &TestApp,
+    sink: &SmtpSink,
+    email: &str,
+) -> (
+    i64,
+    pricewatch_server::alerts::corrections::CorrectionSummary,
+) {
+    let bot = trusted_bot(app, 83).await;
+    let token = sign_in(app, sink, email).await;
+    subscribe(app, &token, threshold(9_000)).await;
+    observe(app, &bot, ASIN, Some(10_000)).await;
+    app.clock.advance(Span::minutes(1));
+    observe(app, &bot, ASIN, Some(1_000)).await;
+    wait_alerts(sink, email, 1).await;
+    let fake_point = app.count("SELECT MAX(id) FROM price_points").await;
+    let product_id = app.count("SELECT id FROM products").await;
+    let alert = app
+        .count("SELECT id FROM notifications WHERE kind = 'alert'")
+        .await;
+    let lease_end = (app.clock_now() + Span::hours(1)).as_millis();
+    app.sql(&format!(
+        "UPDATE notifications SET status = 'pending', sent_at = NULL, \
+         claimed_by = 'replica-b', claimed_until = {lease_end} WHERE id = {alert}"
+    ))
+    .await;
+    app.clock.advance(Span::minutes(5));
+    observe(app, &bot, ASIN, Some(9_900)).await;
+    let real_point = app.count("SELECT MAX(id) FROM price_points").await;
+    app.sql(&format!(
+        "UPDATE price_points SET status = 'refuted' WHERE id = {fake_point}"
+    ))
+    .await;
+    let summary = refute(app, product_id, fake_point, real_point, 9_900).await;
+    (alert, summary)
+}
+
+async fn alert_status(app: &TestApp, alert: i64) -> String {
+    let mut conn = app.state.db.write.acquire().await.unwrap();
+    sqlx::query_scalar(&format!(
+        "SELECT status FROM notifications WHERE id = {alert}"
+    ))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+both_engines!(
+    an_alert_in_flight_is_corrected_after_its_send_is_recorded,
+    |engine: Engine| async move {
+        let (app, sink) = app_with_sink(engine).await;
+        let email = "inflight@example.org";
+        let (alert, summary) = refute_an_alert_in_flight(&app, &sink, email).await;
+        assert_eq!(summary.queued, 1, "it may have reached the user: corrected");
+        assert_eq!(summary.withdrawn, 0, "it cannot be taken back");
+        assert_eq!(summary.restored, 1);
+        tokio::time::sleep(QUIET).await;
+        assert_eq!(
+            alerts_to(&sink, email).len(),
+            1,
+            "the correction waits while the alert is held"
+        );
+
+        let mut conn = app.state.db.write.acquire().await.unwrap();
+        pricewatch_server::store::notifications::mark_sent(
+            &mut conn,
+            alert,
+            "replica-b",
+            app.clock_now(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        assert_eq!(alert_status(&app, alert).await, "sent");
+        let got = wait_alerts(&sink, email, 2).await;
+        assert!(
+            got[1].subject().starts_with("Sorry"),
+            "{}",
+            got[1].subject()
+        );
+    }
+);
+
+both_engines!(
+    an_alert_in_flight_whose_send_fails_is_never_retried,
+    |engine: Engine| async move {
+        let (app, sink) = app_with_sink(engine).await;
+        let email = "retry@example.org";
+        let (alert, _) = refute_an_alert_in_flight(&app, &sink, email).await;
+        let mut conn = app.state.db.write.acquire().await.unwrap();
+        pricewatch_server::store::notifications::mark_retry(
+            &mut conn,
+            alert,
+            "replica-b",
+            app.clock_now(),
+            "421 try again later",
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        app.clock.advance(Span::hours(2));
+        let got = wait_alerts(&sink, email, 2).await;
+        assert!(
+            got[1].subject().starts_with("Sorry"),
+            "{}",
+            got[1].subject()
+        );
+        tokio::time::sleep(QUIET).await;
+        assert_eq!(
+            alerts_to(&sink, email).len(),
+            2,
+            "the alert is not sent again"
+        );
+        assert_eq!(alert_status(&app, alert).await, "cancelled");
     }
 );
 
