@@ -190,12 +190,23 @@ pub async fn planner_off(
     backend: Backend,
     methods: &[&str],
 ) -> Result<(), sqlx::Error> {
-    if backend != Backend::Postgres || methods.is_empty() {
+    let settings: Vec<(&str, &str)> = methods.iter().map(|m| (*m, "off")).collect();
+    set_local(conn, backend, &settings).await
+}
+
+/// Set PostgreSQL settings for the rest of the caller's transaction, in one statement.
+/// Names and values are fixed strings, never user input. Nothing on SQLite.
+pub async fn set_local(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    settings: &[(&str, &str)],
+) -> Result<(), sqlx::Error> {
+    if backend != Backend::Postgres || settings.is_empty() {
         return Ok(());
     }
-    let calls: Vec<String> = methods
+    let calls: Vec<String> = settings
         .iter()
-        .map(|m| format!("set_config('{m}', 'off', true)"))
+        .map(|(name, value)| format!("set_config('{name}', '{value}', true)"))
         .collect();
     sqlx::query(&format!("SELECT {}", calls.join(", ")))
         .execute(conn)

@@ -12,6 +12,7 @@ mod alerts;
 mod auth;
 mod consensus;
 mod crawler;
+mod db;
 mod health;
 mod history_storage;
 mod mail;
