@@ -1,7 +1,7 @@
 //! The helpers every store shares.
 
 use pricewatch_server::db::{set_local, Backend};
-use sqlx::Connection;
+use sqlx::{AnyConnection, Connection};
 
 use crate::both_engines;
 use crate::support::{spawn_app, Engine};
@@ -24,27 +24,26 @@ both_engines!(
         .await
         .unwrap();
         if backend == Backend::Postgres {
-            let inside: (String, String) = sqlx::query_as(
-                "SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin')",
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-            assert_eq!(inside, ("force_generic_plan".into(), "off".into()));
+            assert_eq!(
+                settings(&mut tx).await,
+                ("force_generic_plan".into(), "off".into())
+            );
         }
         tx.commit().await.unwrap();
         if backend == Backend::Postgres {
-            let after: (String, String) = sqlx::query_as(
-                "SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin')",
-            )
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
             assert_eq!(
-                after,
+                settings(&mut conn).await,
                 ("auto".into(), "on".into()),
                 "the same connection, later"
             );
         }
     }
 );
+
+/// The two settings the test sets, as the connection sees them now.
+async fn settings(conn: &mut AnyConnection) -> (String, String) {
+    sqlx::query_as("SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin')")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
