@@ -10,6 +10,9 @@ use std::sync::Mutex;
 
 use axum::body::Bytes;
 
+/// How long an ETag (and the answer cached under it) lives at most: it names the minute.
+pub const ETAG_MINUTE_MS: i64 = 60_000;
+
 /// Entries kept before the cache starts over; answers are a few KB, so this is tens of MB.
 const CAPACITY: usize = 20_000;
 

@@ -7,7 +7,7 @@ use pricewatch_core::judge::{self, AcceptedPoint, Decision, JudgeConfig, Product
 use super::batch::{product_key, Batch, PendingPoint, PendingReport};
 use super::verify::Checked;
 use super::RECENT_POINTS;
-use crate::routes::products::ETAG_MINUTE_MS;
+use crate::chart_cache::ETAG_MINUTE_MS;
 use crate::store::points::StoredPoint;
 use crate::store::reports::{self, status};
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::chart_cache::ETAG_MINUTE_MS;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{points, products};
@@ -107,9 +108,6 @@ async fn history_of(
         ))
     })
 }
-
-/// How long an ETag (and the answer cached under it) lives at most: it names the minute.
-pub const ETAG_MINUTE_MS: i64 = 60_000;
 
 /// `W/"<product id>-<version>-<minute>[-<variant>]"`.
 fn etag(product: &products::Product, now: Timestamp, variant: &str) -> String {
