@@ -15,6 +15,7 @@ use pricewatch_core::history::{
 };
 use pricewatch_core::{Asin, Marketplace, Money, ProductKey, Span, Timestamp};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -83,20 +84,15 @@ fn fetch_from(period: Period, now: Timestamp) -> Timestamp {
     }
 }
 
+/// The product's history from the start of `period`, on the connection the product was
+/// read on: a cold chart costs one pool checkout, not two.
 async fn history_of(
-    state: &AppState,
+    conn: &mut AnyConnection,
     product: &products::Product,
     period: Period,
     now: Timestamp,
 ) -> Result<PriceHistory, ApiError> {
-    let mut conn = state.db.read.acquire().await?;
-    let stored = points::since(
-        &mut conn,
-        product.id,
-        product.currency,
-        fetch_from(period, now),
-    )
-    .await?;
+    let stored = points::since(conn, product.id, product.currency, fetch_from(period, now)).await?;
     PriceHistory::new(
         product.currency,
         stored.into_iter().map(|p| p.point).collect(),
@@ -184,13 +180,14 @@ async fn get_product(
     let product = products::find(&mut conn, &key)
         .await?
         .ok_or_else(|| not_found(&key))?;
-    drop(conn);
     let tag = etag(&product, now, "");
     let cache_key = (product.id, tag.clone());
     if let Some(hit) = state.charts.get(&cache_key) {
+        drop(conn);
         return cached_response(&headers, &tag, || Ok(hit));
     }
-    let history = history_of(&state, &product, Period::All, now).await?;
+    let history = history_of(&mut conn, &product, Period::All, now).await?;
+    drop(conn);
     let view = ProductView {
         marketplace: key.marketplace.code().to_owned(),
         asin: key.asin.to_string(),
@@ -269,27 +266,20 @@ async fn get_history(
     let product = products::find(&mut conn, &key)
         .await?
         .ok_or_else(|| not_found(&key))?;
-    drop(conn);
     let variant = format!("-{period}-{granularity}{}", if csv { "-csv" } else { "" });
     let tag = etag(&product, now, &variant);
     if csv {
-        return csv_download(
-            &state,
-            &product,
-            &key,
-            period,
-            granularity,
-            now,
-            &headers,
-            &tag,
-        )
-        .await;
+        let history = history_of(&mut conn, &product, period, now).await?;
+        drop(conn);
+        return csv_download(history, &key, period, granularity, now, &headers, &tag);
     }
     let cache_key = (product.id, tag.clone());
     if let Some(hit) = state.charts.get(&cache_key) {
+        drop(conn);
         return cached_response(&headers, &tag, || Ok(hit));
     }
-    let history = history_of(&state, &product, period, now).await?;
+    let history = history_of(&mut conn, &product, period, now).await?;
+    drop(conn);
     let chart: Chart = history
         .chart(
             ChartQuery {
@@ -391,10 +381,8 @@ async fn list_products(
 }
 
 /// The history as a CSV attachment.
-#[allow(clippy::too_many_arguments)]
-async fn csv_download(
-    state: &AppState,
-    product: &products::Product,
+fn csv_download(
+    history: PriceHistory,
     key: &ProductKey,
     period: Period,
     granularity: Granularity,
@@ -402,7 +390,6 @@ async fn csv_download(
     headers: &HeaderMap,
     tag: &str,
 ) -> Result<Response, ApiError> {
-    let history = history_of(state, product, period, now).await?;
     let chart = history
         .chart(
             ChartQuery {
