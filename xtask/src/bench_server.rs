@@ -238,11 +238,16 @@ mod tests {
         })
     }
 
-    fn verdict(section: &str) -> &str {
-        let row = section
+    /// The SQLite ingest row of a rendered section.
+    fn ingest_line(section: &str) -> &str {
+        section
             .lines()
             .find(|l| l.starts_with("| SQLite | 100000"))
-            .expect("the ingest row");
+            .expect("the ingest row")
+    }
+
+    fn verdict(section: &str) -> &str {
+        let row = ingest_line(section);
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         cells[cells.len() - 3]
     }
@@ -254,11 +259,7 @@ mod tests {
             row["events_pending_at_end"] = pending;
             row["events_drained_s"] = drained;
             let section = render(&[row], &[]);
-            let line = section
-                .lines()
-                .find(|l| l.starts_with("| SQLite | 100000"))
-                .expect("the ingest row")
-                .to_owned();
+            let line = ingest_line(&section).to_owned();
             let cells: Vec<String> = line.split('|').map(|c| c.trim().to_owned()).collect();
             cells[cells.len() - 4].clone()
         };
@@ -277,10 +278,7 @@ mod tests {
             {"reports_per_sec": 12_525.0, "raw_reports_per_sec": 27_019.0},
         ]);
         let section = render(&[row], &[]);
-        let line = section
-            .lines()
-            .find(|l| l.starts_with("| SQLite | 100000"))
-            .expect("the ingest row");
+        let line = ingest_line(&section);
         assert!(line.contains("| 12418 (11014–12525, 3 runs) |"), "{line}");
         assert!(line.contains("/ 100000 (25183–29271, 3 runs) |"), "{line}");
         // One run alone has no range to show.

@@ -183,7 +183,6 @@ async fn get_product(
     let tag = etag(&product, now, "");
     let cache_key = (product.id, tag.clone());
     if let Some(hit) = state.charts.get(&cache_key) {
-        drop(conn);
         return cached_response(&headers, &tag, || Ok(hit));
     }
     let history = history_of(&mut conn, &product, Period::All, now).await?;
@@ -275,7 +274,6 @@ async fn get_history(
     }
     let cache_key = (product.id, tag.clone());
     if let Some(hit) = state.charts.get(&cache_key) {
-        drop(conn);
         return cached_response(&headers, &tag, || Ok(hit));
     }
     let history = history_of(&mut conn, &product, period, now).await?;
