@@ -39,18 +39,19 @@ use sqlx::{AnyPool, Row};
 const PRODUCTS: usize = 10_000;
 const KEYS: usize = 200;
 const BATCH: usize = 100;
-static CONNECTIONS: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
-    std::env::var("PW_BENCH_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8)
-});
+static CONNECTIONS: std::sync::LazyLock<usize> =
+    std::sync::LazyLock::new(|| env_count("PW_BENCH_CONNECTIONS", 8));
 
 fn timed_reports() -> usize {
-    std::env::var("PW_BENCH_REPORTS")
+    env_count("PW_BENCH_REPORTS", 100_000)
+}
+
+/// A count from the environment, or `default` when unset or not a number.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
+        .unwrap_or(default)
 }
 
 /// A tiny deterministic generator (SplitMix64): the workload is the same every run.
@@ -754,11 +755,7 @@ fn values(engine: Engine, rows: usize, cols: usize) -> String {
 
 /// How many times each engine runs (`PW_BENCH_ROUNDS`, default 3).
 fn rounds() -> usize {
-    std::env::var("PW_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1)
+    env_count("PW_BENCH_ROUNDS", 3).max(1)
 }
 
 /// The run with the median ingest rate, carrying every run's rates under `rounds`: the
