@@ -9,7 +9,7 @@ mod process;
 use std::sync::Arc;
 
 use pricewatch_core::{Marketplace, Span};
-use process::{now, register_crawler, signed_report, PgDatabase, ServerProcess};
+use process::{now, register_crawler, signed_report, watch, PgDatabase, ServerProcess};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -61,6 +61,8 @@ async fn two_replicas_never_lose_an_update_nor_double_an_event() {
     for seed in &CRAWLERS {
         register_crawler(&servers[0], &db.url, seed).await;
     }
+    // Watched, so that every new point gets its event.
+    watch(&db.url, Marketplace::Us, &ASINS.map(String::from)).await;
 
     // Every observation of both products, one second apart, in the last ten minutes. A batch
     // names both products, in one order or the other, so batches lock them in both orders.

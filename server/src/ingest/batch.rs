@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::consensus::try_consensus;
-use super::load::{first_replay, load_reporters, lock_products, recent_points};
+use super::load::{first_replay, load_reporters, lock_products, recent_points, watched_products};
 use super::verify::{refusal, unregistered, Checked};
 use super::write::{
     extend_points, insert_events, insert_points, insert_reports, insert_verifications,
@@ -34,6 +34,11 @@ pub(super) struct Slot {
     pub(super) recent: Vec<StoredPoint>,
     /// The product row must be written back (version, title, current point...).
     pub(super) dirty: bool,
+    /// Someone subscribes to the product: its new points get a "price changed" event. For
+    /// any other product the event would only be marked done unread (matching finds no
+    /// subscription), and at ingest rates writing, claiming and closing such events cost
+    /// about a seventh of the CPU a report takes.
+    pub(super) watched: bool,
 }
 
 /// A report row waiting to be written.
@@ -124,6 +129,8 @@ impl Batch {
             .into_iter()
             .collect();
         let locked = lock_products(conn, backend, &product_keys, now).await?;
+        let ids: Vec<i64> = locked.iter().map(|p| p.id).collect();
+        let watched = watched_products(conn, backend, &ids).await?;
         let mut recent = recent_points(conn, backend, &locked, history_len).await?;
         let slots = locked
             .into_iter()
@@ -132,6 +139,7 @@ impl Batch {
                 (
                     product.key,
                     Slot {
+                        watched: watched.contains(&product.id),
                         product,
                         recent: points,
                         dirty: false,
@@ -278,8 +286,11 @@ impl Batch {
                 .iter()
                 .filter_map(|p| {
                     let id = *placeholders.get(&p.placeholder)?;
-                    let product = self.slots.values().find(|s| s.product.id == p.product_id)?;
-                    Some((p.product_id, id, event_payload(&product.product, p, id)))
+                    let slot = self
+                        .slots
+                        .values()
+                        .find(|s| s.product.id == p.product_id && s.watched)?;
+                    Some((p.product_id, id, event_payload(&slot.product, p, id)))
                 })
                 .collect();
             insert_events(conn, self.backend, &events, self.now).await?;

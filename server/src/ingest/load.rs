@@ -295,6 +295,46 @@ fn product_from_columns(raw: ProductColumns) -> Result<Product, sqlx::Error> {
     })
 }
 
+/// The products of `ids` that anyone subscribes to (paused subscriptions too: matching still
+/// moves their state), in one statement that stops at each product's first subscription.
+///
+/// Read after the products are locked, so it cannot miss a subscription: every writer of a
+/// product's subscriptions locks the product first. One committed before the lock was
+/// granted is seen by this later statement; one still to come waits for the batch and
+/// starts from the price it leaves.
+pub(super) async fn watched_products(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<HashSet<i64>, sqlx::Error> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "SELECT v.column1 FROM (VALUES {}) AS v \
+             WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.product_id = v.column1)",
+            placeholders(backend, chunk.len(), 1)
+        );
+        let sql = match backend {
+            Backend::Postgres => sql,
+            // One row, not one per product: see [`one_row`].
+            Backend::Sqlite => format!("SELECT json_group_array(column1) FROM ({sql})"),
+        };
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        match backend {
+            Backend::Postgres => {
+                for row in q.fetch_all(&mut *conn).await? {
+                    out.insert(row.try_get::<i64, _>(0)?);
+                }
+            }
+            Backend::Sqlite => out.extend(one_row::<i64>(q.fetch_one(&mut *conn).await?)?),
+        }
+    }
+    Ok(out)
+}
+
 /// The latest published points of every product, newest first, in one query.
 pub(super) async fn recent_points(
     conn: &mut AnyConnection,

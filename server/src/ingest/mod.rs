@@ -3,8 +3,10 @@
 //! A batch is all-or-nothing for what makes a request wrong (a bad signature, a replay, an
 //! unknown key, a date outside the skew window): the request is refused with a 4xx naming the
 //! report and field, and nothing is written. What the judge decides about well-formed reports
-//! (accept, hold, reject) is answered per report. Every accepted change lands in one
-//! transaction with its "price changed" outbox event, so there is no dual write.
+//! (accept, hold, reject) is answered per report. Every accepted change of a product someone
+//! subscribes to lands in one transaction with its "price changed" outbox event, so there is
+//! no dual write; a change nobody watches gets no event (the alert worker would only mark it
+//! done, and at ingest rates that cost a seventh of a report's CPU).
 //!
 //! # How a batch is written
 //! Reports are judged one after another, in batch order, exactly as if each were stored
@@ -13,9 +15,9 @@
 //! 1. signatures are verified in parallel, off the async runtime (they are most of the CPU);
 //! 2. the batch's reporters are read in one query, its products locked in one (in
 //!    (marketplace, ASIN) order, so batches naming the same products in any order wait in
-//!    one order), the new ones created and locked in two more, and their recent points read
-//!    in one query; a batch PostgreSQL fails to break a deadlock (only new products racing
-//!    can make one) runs again;
+//!    one order), the new ones created and locked in two more, then which of them anyone
+//!    watches and their recent points, one query each; a batch PostgreSQL fails to break a
+//!    deadlock (only new products racing can make one) runs again;
 //! 3. each report is judged against that state, kept current in memory as reports change it;
 //! 4. the resulting rows (reports, points, outbox events, crawl jobs, product and point
 //!    updates) are written with multi-row statements, in the same transaction.
@@ -26,7 +28,8 @@
 //!
 //! # Where things are
 //! - [`verify`]: signatures, skew and replays within the batch; the 4xx that refuse a batch;
-//! - [`load`]: reporters, products (created and locked) and recent points, one query each;
+//! - [`load`]: reporters, products (created and locked), which are watched, and recent points,
+//!   one query each;
 //! - [`batch`]: the batch's in-memory state, run in report order, and its flushes;
 //! - [`judge`]: one report judged against that state, and what it will write;
 //! - [`write`]: the multi-row statements that write what was decided;

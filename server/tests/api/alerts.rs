@@ -94,11 +94,15 @@ both_engines!(
                 "SELECT id FROM products WHERE asin = '{UNWATCHED}'"
             ))
             .await;
-        // A refutation on the unwatched product still goes to matching (it corrects sent
-        // emails), and an event another worker holds is not this worker's to finish.
+        // Ingest announces no change of a product nobody watches; such events come from
+        // the one-at-a-time paths (consensus, crawl and admin verdicts), or from a watcher
+        // who has gone since. A refutation on the unwatched product still goes to matching
+        // (it corrects sent emails), and an event another worker holds is not this worker's
+        // to finish.
         sqlx::query(
             "INSERT INTO outbox_events (kind, product_id, payload, created_at, claimed_by, claimed_until) \
-             VALUES ('price_refuted', $1, '{}', 0, NULL, NULL), ('price_changed', $1, '{}', 0, 'other', $2)",
+             VALUES ('price_changed', $1, '{}', 0, NULL, NULL), \
+             ('price_refuted', $1, '{}', 0, NULL, NULL), ('price_changed', $1, '{}', 0, 'other', $2)",
         )
         .bind(unwatched)
         .bind(i64::MAX)
@@ -174,6 +178,16 @@ both_engines!(
         for asin in ["B0UNWATCH1", "B0UNWATCH2", "B0UNWATCH3"] {
             observe(&app, &bot, asin, Some(10_000)).await;
         }
+        // Their first prices' events, as the one-at-a-time paths write them (ingest writes
+        // none for a product nobody watches).
+        sqlx::query(
+            "INSERT INTO outbox_events (kind, product_id, payload, created_at) \
+             SELECT 'price_changed', id, '{}', 0 FROM products WHERE asin LIKE 'B0UNWATCH%' \
+             ORDER BY asin",
+        )
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
         let product = |asin: &str| format!("(SELECT id FROM products WHERE asin = '{asin}')");
         // Another worker holds one unwatched product's event, and one event is a
         // refutation: neither is this step's to finish.

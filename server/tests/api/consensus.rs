@@ -17,6 +17,7 @@ both_engines!(
         let app = spawn_app(engine).await;
         let bot = Signer::new(60);
         app.make_crawler(&bot).await;
+        app.watch("us", ASIN).await;
         let res = app
             .post_reports(vec![bot.report(
                 "us",

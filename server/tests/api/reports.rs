@@ -14,6 +14,7 @@ both_engines!(
         let app = spawn_app(engine).await;
         let alice = Signer::new(1);
         app.register(&alice).await;
+        app.watch("us", ASIN).await;
 
         let res = app
             .post_reports(vec![alice.report("us", ASIN, Some(99_900), T0)])
@@ -45,6 +46,7 @@ both_engines!(
         let app = spawn_app(engine).await;
         let bot = Signer::new(2);
         app.make_crawler(&bot).await;
+        app.watch("de", ASIN).await;
         let first = app
             .post_reports(vec![bot.report("de", ASIN, Some(1_999), T0)])
             .await;
@@ -67,6 +69,80 @@ both_engines!(
             app.count("SELECT last_seen_at FROM price_points").await,
             (T0 + Span::hours(1)).as_millis()
         );
+    }
+);
+
+both_engines!(
+    only_products_someone_watches_get_price_changed_events,
+    |engine: Engine| async move {
+        // Three products: one watched, one watched by a paused subscription (matching still
+        // moves its state), one nobody watches until its second price.
+        let app = spawn_app(engine).await;
+        let bot = Signer::new(7);
+        app.make_crawler(&bot).await;
+        let [watched, paused, later] = ["B0WATCHED1", "B0WATCHED2", "B0WATCHED3"];
+        app.watch("us", watched).await;
+        let id = app.watch("us", paused).await;
+        // Paused as `PATCH /api/subscriptions` pauses: the judge's count leaves it.
+        app.sql(&format!(
+            "UPDATE subscriptions SET paused = 1 WHERE id = {id}"
+        ))
+        .await;
+        app.sql(&format!(
+            "UPDATE products SET subscribers = 0 WHERE asin = '{paused}'"
+        ))
+        .await;
+        let events = |asin: &'static str| {
+            let query = format!(
+                "SELECT COUNT(*) FROM outbox_events e JOIN products p ON p.id = e.product_id \
+                 WHERE p.asin = '{asin}' AND e.kind = 'price_changed'"
+            );
+            let app = &app;
+            async move { app.count(&query).await }
+        };
+        let first: Vec<Value> = [watched, paused, later]
+            .iter()
+            .map(|a| bot.report("us", a, Some(1_000), T0))
+            .collect();
+        assert_eq!(app.post_reports(first).await.status(), 200);
+        assert_eq!(
+            (
+                events(watched).await,
+                events(paused).await,
+                events(later).await
+            ),
+            (1, 1, 0)
+        );
+
+        // Act: `later` gets a subscriber; then every price changes.
+        app.watch("us", later).await;
+        app.clock.advance(Span::hours(1));
+        let second: Vec<Value> = [watched, paused, later]
+            .iter()
+            .map(|a| bot.report("us", a, Some(900), T0 + Span::hours(1)))
+            .collect();
+        assert_eq!(app.post_reports(second).await.status(), 200);
+
+        // Assert: one event per new point of a watched product.
+        assert_eq!(app.count("SELECT COUNT(*) FROM price_points").await, 6);
+        assert_eq!(
+            (
+                events(watched).await,
+                events(paused).await,
+                events(later).await
+            ),
+            (2, 2, 1)
+        );
+        let payload: String = sqlx::query_scalar(&format!(
+            "SELECT e.payload FROM outbox_events e JOIN products p ON p.id = e.product_id \
+             WHERE p.asin = '{later}'"
+        ))
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+        let payload: Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(payload["old_price"], 1_000, "{payload}");
+        assert_eq!(payload["new_price"], 900, "{payload}");
     }
 );
 
@@ -129,6 +205,7 @@ both_engines!(
         let trusted = Signer::new(4);
         app.make_crawler(&bot).await;
         app.make_trusted(&trusted).await;
+        app.watch("us", ASIN).await;
         app.post_reports(vec![bot.report(
             "us",
             ASIN,
@@ -156,6 +233,7 @@ both_engines!(
         let mallory = Signer::new(6);
         app.make_crawler(&bot).await;
         app.register(&mallory).await;
+        app.watch("us", ASIN).await;
         app.post_reports(vec![bot.report(
             "us",
             ASIN,

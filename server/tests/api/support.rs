@@ -327,6 +327,31 @@ impl TestApp {
         .await;
     }
 
+    /// Subscribe a new user to the product, through the same code as `POST
+    /// /api/subscriptions`, with a threshold no price reaches: ingest writes "price changed"
+    /// events only for products someone watches. Returns the subscription id.
+    pub async fn watch(&self, marketplace: &str, asin: &str) -> i64 {
+        let email = format!("watcher-{marketplace}-{asin}@example.org").to_lowercase();
+        self.sql(&format!(
+            "INSERT INTO users (email, created_at, updated_at) VALUES ('{email}', 0, 0)"
+        ))
+        .await;
+        let user_id = self
+            .count(&format!("SELECT id FROM users WHERE email = '{email}'"))
+            .await;
+        let body = pricewatch_server::subscriptions::CreateSubscription {
+            marketplace: marketplace.into(),
+            asin: asin.into(),
+            threshold_minor: Some(1),
+            drop_percent: None,
+            back_in_stock: false,
+        };
+        pricewatch_server::subscriptions::create(&self.state, user_id, &body)
+            .await
+            .expect("subscribed")
+            .id
+    }
+
     pub async fn post_reports(&self, reports: Vec<serde_json::Value>) -> reqwest::Response {
         self.post_json("/api/reports", &serde_json::json!({ "reports": reports }))
             .await

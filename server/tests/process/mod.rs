@@ -258,3 +258,56 @@ pub async fn register_crawler(server: &ServerProcess, database_url: &str, seed: 
         .await
         .expect("make crawler");
 }
+
+/// A subscription's state before it has seen a price, as the API stores it.
+const FRESH_ALERT_STATE: &str = r#"{"armed":true,"latest":null,"last_alert":null,"pending":null}"#;
+
+/// Give each product (created if unknown) a subscriber of its own, with a threshold no price
+/// reaches, as `POST /api/subscriptions` would store it: ingest writes "price changed"
+/// events only for products someone watches, and the alert worker matches them.
+pub async fn watch(database_url: &str, marketplace: Marketplace, asins: &[String]) {
+    let db = pricewatch_server::db::Db::connect(database_url)
+        .await
+        .expect("db");
+    let mut tx = db.write.begin().await.expect("begin");
+    let currency = marketplace.currency().code();
+    for asin in asins {
+        let email = format!("watcher-{}-{asin}@example.org", marketplace.code()).to_lowercase();
+        for (statement, binds) in [
+            (
+                "INSERT INTO products (marketplace, asin, currency, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 0, 0) ON CONFLICT (marketplace, asin) DO NOTHING",
+                vec![marketplace.code(), asin.as_str(), currency],
+            ),
+            (
+                "INSERT INTO users (email, created_at, updated_at) VALUES ($1, 0, 0)",
+                vec![email.as_str()],
+            ),
+            (
+                "INSERT INTO subscriptions (user_id, product_id, target_kind, threshold, \
+                 currency, rearm_above, state, created_at, updated_at) \
+                 SELECT u.id, p.id, 'at_or_below', 1, p.currency, 1, $1, 0, 0 \
+                 FROM users u, products p \
+                 WHERE u.email = $2 AND p.marketplace = $3 AND p.asin = $4",
+                vec![
+                    FRESH_ALERT_STATE,
+                    email.as_str(),
+                    marketplace.code(),
+                    asin.as_str(),
+                ],
+            ),
+            (
+                "UPDATE products SET subscribers = subscribers + 1 \
+                 WHERE marketplace = $1 AND asin = $2",
+                vec![marketplace.code(), asin.as_str()],
+            ),
+        ] {
+            let mut q = sqlx::query(statement);
+            for b in binds {
+                q = q.bind(b);
+            }
+            q.execute(&mut *tx).await.expect(statement);
+        }
+    }
+    tx.commit().await.expect("commit");
+}
