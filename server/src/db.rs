@@ -189,38 +189,29 @@ fn sqlite_create_url(url: &str) -> String {
     }
 }
 
-/// Turn PostgreSQL planner methods off for the rest of the caller's transaction
-/// (`set_config(..., true)`, as `SET LOCAL`), for a statement whose good plan is known and
-/// which the planner's guess (no statistics yet, a table small enough to look cheap to scan)
-/// would make far worse. `methods` are fixed names such as `"enable_hashjoin"`, never user
-/// input. Nothing on SQLite.
-pub async fn planner_off(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    methods: &[&str],
-) -> Result<(), sqlx::Error> {
-    let settings: Vec<(&str, &str)> = methods.iter().map(|m| (*m, "off")).collect();
-    set_local(conn, backend, &settings).await
-}
-
-/// Set PostgreSQL settings for the rest of the caller's transaction, in one statement.
-/// Names and values are fixed strings, never user input. Nothing on SQLite.
-pub async fn set_local(
-    conn: &mut sqlx::AnyConnection,
+/// Begin a transaction with PostgreSQL settings that last until it ends (`SET LOCAL`), sent
+/// with the `BEGIN` in one round trip (a simple query may hold several statements): ingest
+/// and the alert worker begin one per batch, and a separate statement for the settings was
+/// a round trip more each time. Names and values are fixed strings, never user input.
+/// SQLite gets a plain `BEGIN`.
+///
+/// The settings used are planner methods turned off for a statement whose good plan is
+/// known and which the planner's guess (no statistics yet, a table small enough to look
+/// cheap to scan) would make far worse, and `plan_cache_mode`.
+pub async fn begin_with<'c>(
+    conn: &'c mut sqlx::AnyConnection,
     backend: Backend,
     settings: &[(&str, &str)],
-) -> Result<(), sqlx::Error> {
+) -> Result<sqlx::Transaction<'c, sqlx::Any>, sqlx::Error> {
+    use sqlx::Connection;
     if backend != Backend::Postgres || settings.is_empty() {
-        return Ok(());
+        return conn.begin().await;
     }
-    let calls: Vec<String> = settings
-        .iter()
-        .map(|(name, value)| format!("set_config('{name}', '{value}', true)"))
-        .collect();
-    sqlx::query(&format!("SELECT {}", calls.join(", ")))
-        .execute(conn)
-        .await?;
-    Ok(())
+    let mut statement = String::from("BEGIN");
+    for (name, value) in settings {
+        statement.push_str(&format!("; SET LOCAL {name} = '{value}'"));
+    }
+    conn.begin_with(statement).await
 }
 
 /// A URL without its password, for messages and logs.

@@ -431,10 +431,8 @@ pub async fn done_unwatched_unclaimed(
 ) -> Result<u64, sqlx::Error> {
     let backend = state.db.backend;
     let skip_locked = crate::store::skip_locked(backend);
-    let mut tx = state.db.write.begin().await?;
-    // The claim's plan: undone events in id order from their partial index (see
-    // `worker::claim_events`).
-    crate::db::planner_off(&mut tx, backend, &["enable_sort", "enable_bitmapscan"]).await?;
+    let mut conn = state.db.write.acquire().await?;
+    let mut tx = crate::db::begin_with(&mut conn, backend, super::worker::CLAIM_PLAN).await?;
     let done = sqlx::query(&format!(
         "UPDATE outbox_events SET done_at = $1 \
          WHERE id IN (SELECT e.id FROM outbox_events e \

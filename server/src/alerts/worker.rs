@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pricewatch_core::{Span, Timestamp};
 use serde::Deserialize;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Row};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -198,6 +198,14 @@ pub struct PriceRefuted {
 /// cannot stall its product's alerts forever.
 const MAX_EVENT_ATTEMPTS: i64 = 10;
 
+/// How claims read undone events: in id order from their partial index (migration 0010),
+/// stopping after the limit. Without statistics on the table (a new database, or autovacuum
+/// off) PostgreSQL guesses one undone row, and then prefers to gather them all and sort: a
+/// claim costs the whole backlog, more when the worker is already behind. For a claim's
+/// transaction only, that plan is ruled out.
+pub(crate) const CLAIM_PLAN: &[(&str, &str)] =
+    &[("enable_sort", "off"), ("enable_bitmapscan", "off")];
+
 /// Claim the oldest undone event of each product (at most `event_batch`), so a product's
 /// events are handled in order, one at a time, across every replica.
 pub async fn claim_events(
@@ -209,13 +217,7 @@ pub async fn claim_events(
     limit: i64,
 ) -> Result<Vec<ClaimedEvent>, sqlx::Error> {
     let skip_locked = crate::store::skip_locked(backend);
-    let mut tx = conn.begin().await?;
-    // Read the undone events in id order from their partial index (migration 0010) and stop
-    // after `limit`. Without statistics on the table (a new database, or autovacuum off)
-    // PostgreSQL guesses one undone row, and then prefers to gather them all and sort: a
-    // claim costs the whole backlog, more when the worker is already behind. For this
-    // transaction only, that plan is ruled out.
-    crate::db::planner_off(&mut tx, backend, &["enable_sort", "enable_bitmapscan"]).await?;
+    let mut tx = crate::db::begin_with(conn, backend, CLAIM_PLAN).await?;
     let rows = sqlx::query(&format!(
         "UPDATE outbox_events SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT e.id FROM outbox_events e \

@@ -51,7 +51,9 @@ use pricewatch_core::judge::{Decision, JudgeConfig, Reason};
 use pricewatch_core::report::{ReportError, ReportRules, SignedReport};
 use pricewatch_core::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
 
+use crate::db::Backend;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::reporters::Reporter;
@@ -169,7 +171,7 @@ pub async fn ingest(
     // `load::lock_products`); PostgreSQL fails one of them, which then runs again.
     let mut attempt = 1;
     let results = loop {
-        let mut tx = state.db.write.begin().await?;
+        let mut conn = state.db.write.acquire().await?;
         // A batch reads and updates at most `max_batch` products and points by key: index
         // lookups. Joined to a VALUES list, PostgreSQL plans a hash join over a sequential
         // scan of the whole table whenever the table is small enough to look cheaper, and
@@ -181,8 +183,8 @@ pub async fn ingest(
         // plan each execution again (a custom plan, when the lists of parameters make the
         // generic one look dearer), for the same index lookups. Alternated in the ingest
         // benchmark, the database's CPU a report fell 3-6%.
-        crate::db::set_local(
-            &mut tx,
+        let mut tx = crate::db::begin_with(
+            &mut conn,
             backend,
             &[
                 ("enable_hashjoin", "off"),
@@ -216,7 +218,7 @@ pub async fn ingest(
             }
             Err(e) if e.is_database(load::is_unique_violation) => {
                 tx.rollback().await?;
-                return Err(replay_refusal(state, &reporters, &checked)
+                return Err(replay_refusal(&mut conn, backend, &reporters, &checked)
                     .await?
                     .unwrap_or(e));
             }
@@ -242,17 +244,15 @@ pub async fn ingest(
 /// only once the insert has failed (replays are rare), after the batch's transaction was
 /// rolled back; `None` when no report of the batch is stored, so the violation was another.
 async fn replay_refusal(
-    state: &AppState,
+    conn: &mut AnyConnection,
+    backend: Backend,
     reporters: &HashMap<String, Reporter>,
     checked: &[Checked],
 ) -> Result<Option<ApiError>, ApiError> {
-    let mut conn = state.db.write.acquire().await?;
     let all: Vec<&Checked> = checked.iter().collect();
-    Ok(
-        load::first_replay(&mut conn, state.db.backend, reporters, &all)
-            .await?
-            .map(|index| refusal(index, &ReportError::Replayed)),
-    )
+    Ok(load::first_replay(conn, backend, reporters, &all)
+        .await?
+        .map(|index| refusal(index, &ReportError::Replayed)))
 }
 
 /// The per-key rate limit, counted per report. Crawler-kind keys are exempt: the crawler

@@ -1,7 +1,7 @@
 //! The helpers every store shares.
 
-use pricewatch_server::db::{set_local, Backend};
-use sqlx::{AnyConnection, Connection};
+use pricewatch_server::db::{begin_with, Backend};
+use sqlx::AnyConnection;
 
 use crate::both_engines;
 use crate::support::{spawn_app, Engine};
@@ -12,9 +12,8 @@ both_engines!(
         let app = spawn_app(engine).await;
         let backend = app.state.db.backend;
         let mut conn = app.state.db.write.acquire().await.unwrap();
-        let mut tx = conn.begin().await.unwrap();
-        set_local(
-            &mut tx,
+        let mut tx = begin_with(
+            &mut conn,
             backend,
             &[
                 ("plan_cache_mode", "force_generic_plan"),
@@ -37,6 +36,19 @@ both_engines!(
                 "the same connection, later"
             );
         }
+
+        // It is a transaction: what it wrote is gone with its rollback.
+        let mut tx = begin_with(&mut conn, backend, &[("enable_hashjoin", "off")])
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO users (email, created_at, updated_at) VALUES ('gone@x.org', 0, 0)",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
     }
 );
 
