@@ -123,11 +123,15 @@ async fn drop_pg(admin: &str) {
     }
 }
 
-const INITIAL_STATE: &str = r#"{"armed":true,"latest":null,"last_alert":null,"pending":null}"#;
+/// A subscription's state before it has seen a price, as the API stores it.
+fn initial_state() -> String {
+    serde_json::to_string(&pricewatch_core::alert::AlertState::new(None)).expect("serializable")
+}
 
 /// 100,000 users with an armed subscription at $90.00 on one product priced $100.00; then
 /// one drop to $80.00 matched and enqueued, three times (state reset in between), median.
 async fn match_row(engine: &str, url: &str) -> Row {
+    let fresh = initial_state();
     let db = Db::connect(url).await.expect("db");
     db.migrate(url).await.expect("migrate");
     let exec = |sql: String| {
@@ -149,7 +153,7 @@ async fn match_row(engine: &str, url: &str) -> Row {
     exec(format!(
         "INSERT INTO subscriptions (user_id, product_id, target_kind, threshold, currency, \
          back_in_stock, paused, armed, rearm_above, state, created_at, updated_at) \
-         SELECT u.id, p.id, 'at_or_below', 9000, 'USD', 0, 0, 1, 9180, '{INITIAL_STATE}', 0, 0 \
+         SELECT u.id, p.id, 'at_or_below', 9000, 'USD', 0, 0, 1, 9180, '{fresh}', 0, 0 \
          FROM users u CROSS JOIN products p"
     ))
     .await;
@@ -168,7 +172,7 @@ async fn match_row(engine: &str, url: &str) -> Row {
     for run in 0..3 {
         exec("DELETE FROM notifications".into()).await;
         exec(format!(
-            "UPDATE subscriptions SET state = '{INITIAL_STATE}', armed = 1, wake_at = NULL"
+            "UPDATE subscriptions SET state = '{fresh}', armed = 1, wake_at = NULL"
         ))
         .await;
         if engine == "PostgreSQL" {
@@ -221,13 +225,14 @@ async fn match_row(engine: &str, url: &str) -> Row {
 
 /// Where one match-and-enqueue spends its time (stderr only: the table shows the whole).
 async fn phases(db: &Db, product_id: i64, rules: &pricewatch_core::alert::AlertConfig) {
+    let fresh = initial_state();
     use pricewatch_server::alerts::matching::plan;
     sqlx::query("DELETE FROM notifications")
         .execute(&db.write)
         .await
         .unwrap();
     sqlx::query(&format!(
-        "UPDATE subscriptions SET state = '{INITIAL_STATE}', armed = 1, wake_at = NULL"
+        "UPDATE subscriptions SET state = '{fresh}', armed = 1, wake_at = NULL"
     ))
     .execute(&db.write)
     .await

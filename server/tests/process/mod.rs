@@ -259,9 +259,6 @@ pub async fn register_crawler(server: &ServerProcess, database_url: &str, seed: 
         .expect("make crawler");
 }
 
-/// A subscription's state before it has seen a price, as the API stores it.
-const FRESH_ALERT_STATE: &str = r#"{"armed":true,"latest":null,"last_alert":null,"pending":null}"#;
-
 /// Give each product (created if unknown) a subscriber of its own, with a threshold no price
 /// reaches, as `POST /api/subscriptions` would store it: ingest writes "price changed"
 /// events only for products someone watches, and the alert worker matches them.
@@ -271,6 +268,9 @@ pub async fn watch(database_url: &str, marketplace: Marketplace, asins: &[String
         .expect("db");
     let mut tx = db.write.begin().await.expect("begin");
     let currency = marketplace.currency().code();
+    // A subscription's state before it has seen a price, as the API stores it.
+    let fresh_state = serde_json::to_string(&pricewatch_core::alert::AlertState::new(None))
+        .expect("serializable");
     for asin in asins {
         let email = format!("watcher-{}-{asin}@example.org", marketplace.code()).to_lowercase();
         for (statement, binds) in [
@@ -290,7 +290,7 @@ pub async fn watch(database_url: &str, marketplace: Marketplace, asins: &[String
                  FROM users u, products p \
                  WHERE u.email = $2 AND p.marketplace = $3 AND p.asin = $4",
                 vec![
-                    FRESH_ALERT_STATE,
+                    fresh_state.as_str(),
                     email.as_str(),
                     marketplace.code(),
                     asin.as_str(),
